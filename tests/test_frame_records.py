@@ -1,0 +1,101 @@
+import json
+import math
+import subprocess
+
+import pytest
+
+from mtbook import records
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    return tmp_path / "results"
+
+
+def test_round_trip(results):
+    cfg = {"lr": 1e-3, "betas": [0.9, 0.999, 0.9], "epochs": 2}
+    path = records.save_record("mnist", "mtadam", config=cfg, seed=3, metrics={"acc": 0.975},
+                               curves={"loss": [1.5, 0.7]}, wall_time=12.5, extra={"note": "x"})
+    assert path == results / "smoke" / "mnist" / "mtadam__seed3.json"
+    raw = json.loads(path.read_text())
+    for key in ("experiment", "method", "config", "seed", "profile", "device", "metrics", "curves",
+                "wall_time", "git", "timestamp", "env"):
+        assert key in raw, key
+    assert raw["profile"] == "smoke" and raw["seed"] == 3 and raw["config"] == cfg
+    assert raw["env"]["torch"] and raw["env"]["python"] and raw["env"]["platform"]
+    [rec] = records.load_records("mnist")
+    assert rec["metrics"] == {"acc": 0.975} and rec["curves"] == {"loss": [1.5, 0.7]}
+    assert rec["wall_time"] == 12.5 and rec["extra"] == {"note": "x"}
+    assert records.has_record("mnist", "mtadam", 3) and not records.has_record("mnist", "mtadam", 4)
+
+
+def test_profile_and_method_filters(results):
+    for method, seed in [("adam", 0), ("adam", 1), ("mtadam", 0)]:
+        records.save_record("toy", method, config={}, seed=seed, metrics={"m": seed}, wall_time=0)
+    records.save_record("toy", "adam", config={}, seed=0, metrics={}, wall_time=0, profile="cpu")
+    assert [(r["method"], r["seed"]) for r in records.load_records("toy")] == \
+        [("adam", 0), ("adam", 1), ("mtadam", 0)]
+    assert len(records.load_records("toy", method="adam")) == 2
+    assert len(records.load_records("toy", profile="cpu")) == 1
+    assert records.load_records("nothing") == []
+
+
+def test_numpy_and_torch_values_are_stored(results):
+    import numpy as np
+    import torch
+
+    path = records.save_record("x", "m", config={"a": np.float32(0.5)}, seed=0,
+                               metrics={"t": torch.tensor(2.0), "v": np.arange(3), "nan": math.nan},
+                               wall_time=np.float64(1.0))
+    rec = records.load_record(path)
+    assert rec["config"]["a"] == 0.5 and rec["metrics"]["t"] == 2.0 and rec["metrics"]["v"] == [0, 1, 2]
+    assert math.isnan(rec["metrics"]["nan"])
+
+
+def test_bad_names_and_corrupt_record(results):
+    with pytest.raises(ValueError, match="method name"):
+        records.save_record("x", "a/b", config={}, seed=0, metrics={}, wall_time=0)
+    path = records.save_record("x", "ok", config={}, seed=0, metrics={}, wall_time=0)
+    path.write_text("{ truncated")
+    with pytest.raises(ValueError, match=str(path.name)):
+        records.load_records("x")
+
+
+def test_git_info_outside_a_checkout(tmp_path):
+    assert records.git_info(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_git_info_commit_and_dirty(tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "f.txt").write_text("a")
+    git("add", "f.txt")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    assert records.git_info(tmp_path) == {"commit": head, "dirty": False}
+    (tmp_path / "f.txt").write_text("b")
+    assert records.git_info(tmp_path) == {"commit": head, "dirty": True}
+
+
+def test_git_info_without_git_binary(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert records.git_info(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_figure_path(results):
+    p = records.figure_path("mnist", "curves")
+    assert p == results / "smoke" / "mnist" / "figures" / "curves.png" and p.parent.is_dir()
+
+
+def test_markdown_table():
+    rows = [{"method": "adam", "metrics": {"acc": 0.123456}}, {"method": "a|b", "metrics": {}}]
+    table = records.markdown_table(rows, ["method", "metrics.acc"])
+    assert table.splitlines() == [
+        "| method | acc |",
+        "| --- | --- |",
+        "| adam | 0.1235 |",
+        "| a\\|b |  |",
+    ]
