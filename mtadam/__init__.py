@@ -1,0 +1,6 @@
+"""MTAdam: Adam for multi-term objectives (Malkiel & Wolf). The optimizer is in ``mtadam/mtadam.py``."""
+
+from .mtadam import MTAdam
+
+__all__ = ["MTAdam"]
+__version__ = "0.1.0"
