@@ -470,8 +470,8 @@ class MTAdam(Optimizer):
         torch._foreach_copy_([st["n"] for st in states], list(ema.unbind(1)))
         torch._foreach_copy_([st["seen"] for st in states], list(seen.unbind(1)))
 
-        if group["normalize"] == "none" and ranks is None:
-            gs = flat
+        if ranks is None and (group["normalize"] == "none" or (num_terms == 1 and group["anchor"])):
+            gs = flat  # the scale is exactly 1 (n^1 / n^1), or 0 where the gradient is 0
         else:
             gs = torch._foreach_mul(flat, [s.to(t.dtype) for s, t in zip(scale.reshape(-1).unbind(), flat)])
 
@@ -485,15 +485,16 @@ class MTAdam(Optimizer):
         if wd != 0.0 and group["decoupled_weight_decay"]:
             torch._foreach_mul_(active, 1.0 - lr * wd)
 
-        # lines 11-14
-        step_sizes = [-lr / b for b in bias1]
+        # lines 11-14: -lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+        #            = -lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps*sqrt(1-b2^t))   (one pass fewer)
+        step_sizes = [-lr * c2 / c1 for c1, c2 in zip(bias1, bias2_sqrt)]
+        eps_scaled = [eps * c2 for c2 in bias2_sqrt]
         m_rows = [m_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
         v_rows = [v_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
         if group["denom"] == "own":
             for i in range(num_terms):
                 den = torch._foreach_sqrt(v_rows[i])
-                torch._foreach_div_(den, bias2_sqrt)
-                torch._foreach_add_(den, eps)
+                torch._foreach_add_(den, eps_scaled)
                 torch._foreach_addcdiv_(active, m_rows[i], den, step_sizes)
         else:
             if num_terms == 1:
@@ -510,8 +511,7 @@ class MTAdam(Optimizer):
                 if group["denom"] == "mean":
                     torch._foreach_mul_(den, 1.0 / num_terms)
                 torch._foreach_sqrt_(den)
-            torch._foreach_div_(den, bias2_sqrt)
-            torch._foreach_add_(den, eps)
+            torch._foreach_add_(den, eps_scaled)
             torch._foreach_addcdiv_(active, msum, den, step_sizes)
         return plan["idx"], scale
 
