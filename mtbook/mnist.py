@@ -234,7 +234,11 @@ def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
 
 
 def stratified_subset(labels: torch.Tensor, size: int | None, seed: int = 1234) -> torch.Tensor:
-    """Indices of a class-stratified random subset of ``size`` samples (all, in order, if None)."""
+    """Indices of a class-stratified random subset of about ``size`` samples (all, in order, if None).
+
+    Each class keeps ``round(size * its share)`` samples, so the total can differ from ``size`` by a
+    few (20,000 of MNIST's training set gives 19,999); the records store the actual number.
+    """
     n = labels.shape[0]
     if size is None or size >= n:
         return torch.arange(n)
