@@ -65,5 +65,7 @@ def test_notebook_starts_with_colab_and_setup_cells(path):
 
 def test_readme_uses_the_same_repo_url():
     readme = (ROOT / "README.md").read_text()
-    urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme))
+    urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {"https://github.com/OWNER/REPO"}
     assert urls == {REPO_URL}, f"README mentions {urls}, _config.yml says {REPO_URL}"
+    badges = set(re.findall(r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/", readme))
+    assert badges == {REPO_URL.split("github.com/")[1]}, f"Colab badge points at {badges}"
