@@ -1,7 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -50,7 +49,7 @@ PROFILE = setup()
 #
 # As printed in the later version of the paper (the one with Algorithm 1 and the BERT experiments); copied by hand from its tables.
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 from IPython.display import Markdown, display
 from mtbook.records import markdown_table

@@ -7,6 +7,7 @@ For every page in _toc.yml (plus the landing page and search):
     there are no MathJax errors (<mjx-merror>);
   * figures show: every <img> finished loading with naturalWidth > 0;
   * notebook pages have an "Open in Colab" launch link, every page the repository button;
+  * no markdown table is left unrendered (raw "| --- |" text in the page);
 and, by crawling every internal href of those pages: no broken internal links or #anchors.
 Screenshots of the landing page and one chapter go to _build/site-check/ (build artefacts), with
 report.json listing every check.
@@ -148,6 +149,9 @@ async () => {
     hrefs: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
     colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
     repo: Array.from(document.querySelectorAll('a[href^="https://github.com/"]')).length,
+    // a markdown table left as text: "| --- |" (Sphinx smartquotes may turn --- into a dash)
+    raw_tables: Array.from(document.querySelectorAll('article p'))
+        .filter(e => /\|\s*(-{3,}|\u2014|\u2013)\s*\|/.test(e.textContent)).map(e => e.textContent.slice(0, 80)),
   };
 }
 """
@@ -256,6 +260,8 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
                 for img in info["images"]:
                     if not img["w"]:
                         failures.append(f"{rel}: image {img['src']} did not load (naturalWidth 0)")
+                for t in info["raw_tables"]:
+                    failures.append(f"{rel}: a markdown table was not rendered (raw text {t!r})")
                 if rel.startswith("notebooks/") and not info["colab"]:
                     failures.append(f"{rel}: no 'Open in Colab' launch link")
                 if not info["repo"]:
