@@ -348,10 +348,9 @@ class MTAdam(Optimizer):
             self._raise_if_not_finite(plans, loss_values)
 
         # ---- phase B: the update
-        weights = []
-        for plan in plans:
-            weights.append(self._update_group(plan, num_terms, ranks))
-        self._last_weights = weights
+        weights = [self._update_group(plan, num_terms, ranks) for plan in plans]
+        if weights:  # a step where no term reached any parameter changes nothing
+            self._last_weights = weights
         return None
 
     def _check_num_terms(self, num_terms: int) -> None:
@@ -408,6 +407,8 @@ class MTAdam(Optimizer):
     @staticmethod
     def _raise_if_not_finite(plans, loss_values) -> None:
         flags = [torch.isfinite(plan["norms"]).all(dim=1) for plan in plans]  # [I] per group
+        if not flags and loss_values is None:
+            return
         if loss_values is not None:
             flags.append(torch.isfinite(torch.stack([v.to(flags[0].device) for v in loss_values])))
         ok = torch.stack([f.to(flags[0].device) for f in flags]).all(dim=0)  # [I]

@@ -433,6 +433,14 @@ def test_bad_hyperparameters(kwargs, text):
         MTAdam(make_params(0), **kwargs)
 
 
+def test_step_where_no_term_reaches_anything_changes_nothing():
+    params = make_params(0)
+    opt = MTAdam(params)
+    before = [p.detach().clone() for p in params]
+    opt.step(grads=[[None] * len(params), [None] * len(params)])
+    assert len(opt.state) == 0 and all(torch.equal(a, b) for a, b in zip(before, params))
+
+
 def test_effective_weights_before_step():
     with pytest.raises(RuntimeError, match="first step"):
         MTAdam(make_params(0)).effective_weights()
