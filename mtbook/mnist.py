@@ -411,7 +411,7 @@ def run_all(profile: str | None = None, methods=None, draws=None, data: MNISTDat
 
     Runs whose record exists are skipped (run-level resume). Progress: one tqdm bar over steps.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .records import has_record, load_records, save_record
 
@@ -496,21 +496,44 @@ def consistency_with_paper(records: list[dict], draws=None) -> dict:
     return out
 
 
-def plot_per_class(records: list[dict], draw: str, ax=None):
-    """Final per-class test accuracy against the class weight, every run, one colour per method."""
+def plot_per_class(records: list[dict], draw: str, ax=None, relative: bool = True, min_acc: float = 50.0):
+    """Final per-class test accuracy against the class weight, every run, one colour per method.
+
+    ``relative``: plot the difference to Adam with equal weights on the same digit and seed (which
+    removes how hard each digit is). Methods whose mean accuracy is below ``min_acc`` (collapsed
+    runs) are left out and named in the title.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
+    ref = {r["seed"]: r["metrics"]["per_class_acc"] for r in _by(records, "adam_equal", draw)}
+    skipped = []
     for k, (method, spec) in enumerate(METHODS.items()):
+        rs = _by(records, method, draw)
+        if not rs or (relative and method == "adam_equal"):
+            continue
+        if mean_sd([r["metrics"]["test_acc"] for r in rs])[0] < min_acc:
+            skipped.append(spec["label"])
+            continue
         xs, ys = [], []
-        for r in _by(records, method, draw):
+        for r in rs:
+            if relative and r["seed"] not in ref:
+                continue
             xs += r["config"]["drawn_weights"]
-            ys += r["metrics"]["per_class_acc"]
+            acc = np.asarray(r["metrics"]["per_class_acc"])
+            ys += list(acc - np.asarray(ref[r["seed"]])) if relative else list(acc)
         ax.scatter(xs, ys, s=12, alpha=0.7, label=spec["label"], color=f"C{k}")
     ax.set_xscale("log")
-    ax.set_xlabel("class weight $w_i$ (drawn; Adam-equal ignores it)")
-    ax.set_ylabel("test accuracy of the class (%)")
-    ax.set_title(f"{DRAWS[draw].split(' (')[0]}")
+    ax.set_xlabel("class weight $w_i$")
+    if relative:
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_ylabel("class accuracy minus Adam-equal's (points)")
+    else:
+        ax.set_ylabel("test accuracy of the class (%)")
+    title = DRAWS[draw].split(" (")[0]
+    if skipped:
+        title += f"\n(not shown, mean accuracy < {min_acc:g}%: {', '.join(skipped)})"
+    ax.set_title(title, fontsize=9)
     return ax
 
 
@@ -558,6 +581,8 @@ def plot_effective_weights(record: dict, axes=None):
     axes[0].set_title("fc2 (solid), mean over layers (dotted)")
     axes[0].legend(fontsize=7, ncol=2, title="class", title_fontsize=7)
     axes[1].set_yscale("log")
+    net = w[None, :] * fc2 / w[0]
+    axes[1].set_ylim(min(0.1, np.nanmin(net) / 1.5), max(10.0, np.nanmax(net) * 1.5))
     axes[1].set_xlabel("step")
     axes[1].set_ylabel("$w_i \\cdot$ effective weight / $w_0$")
     axes[1].set_title("net weight on each class's NLL (fc2)")

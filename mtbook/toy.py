@@ -186,7 +186,7 @@ def run_all(profile: str | None = None, verbose: bool = True) -> dict:
     ``main``: the paper's (a, b) at the default lr; ``draws``: one ``{obj: rec}`` per extra (a, b);
     ``lrs``: ``{lr: {obj: rec}}`` for the extra learning rates (paper's (a, b)).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     cfg = config(profile)
     ab = ab_draws(cfg["draws"], cfg["draw_seed"])
@@ -222,7 +222,7 @@ def summary_rows(runs: dict) -> list[dict]:
         row = {"draw": k, "a": any_rec["config"]["a"], "b": any_rec["config"]["b"]}
         for obj in OBJECTIVES:
             row[f"{obj} final loss"] = recs[obj]["metrics"]["final_loss"]
-            row[f"{obj} |W - (a,b)|"] = recs[obj]["metrics"]["final_param_err"]
+            row[f"{obj} distance to (a,b)"] = recs[obj]["metrics"]["final_param_err"]
         rows.append(row)
     return rows
 
