@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .profiles import get_profile
+from .profiles import device, get_profile
 
 EXPERIMENT = "mnist"
 NUM_CLASSES = 10
@@ -202,7 +202,7 @@ def per_term_grads(model: nn.Module, x: torch.Tensor, target: torch.Tensor, weig
     params = [p for p in model.parameters() if p.requires_grad] if params is None else list(params)
     w = [float(v) for v in weights]
     B = x.shape[0]
-    grads, terms = [], torch.zeros(NUM_CLASSES)
+    grads, terms = [], torch.zeros(NUM_CLASSES, device=x.device)
     for i in range(NUM_CLASSES):
         idx = (target == i).nonzero(as_tuple=True)[0]
         if idx.numel() == 0:
@@ -226,6 +226,10 @@ class MNISTData:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+
+    def to(self, device) -> "MNISTData":
+        """The same data on ``device`` (the whole of MNIST fits on any GPU)."""
+        return MNISTData(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)))
 
 
 def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -297,7 +301,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     """Unweighted test accuracy (percent), per-class accuracy (percent) and mean NLL."""
     was_training = model.training
     model.eval()
-    correct = torch.zeros(NUM_CLASSES)
+    correct = torch.zeros(NUM_CLASSES, device=y.device)
     count = torch.bincount(y, minlength=NUM_CLASSES).float()
     nll = 0.0
     for s in range(0, x.shape[0], batch_size):
@@ -307,7 +311,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
         hit = (out.argmax(1) == t).float()
         correct.index_add_(0, t, hit)
     model.train(was_training)
-    per_class = (100.0 * correct / count.clamp_min(1)).tolist()
+    per_class = (100.0 * correct / count.clamp_min(1)).cpu().tolist()
     return dict(acc=100.0 * correct.sum().item() / x.shape[0], per_class_acc=per_class,
                 nll=nll / x.shape[0])
 
@@ -322,11 +326,12 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     weights = {"drawn": drawn, "drawn_normalized": drawn / drawn.mean(),
                "equal": np.ones(NUM_CLASSES)}[spec["weights"]]
     torch.manual_seed(seed)
-    model = Net()
+    dev = data.x_train.device
+    model = Net().to(dev)  # initialised on the CPU (same initial network on every device), then moved
     params = [p for p in model.parameters() if p.requires_grad]
     param_names = [n for n, p in model.named_parameters() if p.requires_grad]
     opt = make_optimizer(method, params)
-    w_t = torch.tensor(weights, dtype=torch.float32)
+    w_t = torch.tensor(weights, dtype=torch.float32, device=dev)
 
     bs = cfg["batch_size"]
     n = data.x_train.shape[0]
@@ -334,7 +339,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     total = per_epoch * cfg["epochs"]
     eval_at = sorted({max(1, round(total * k / cfg["evals"])) for k in range(1, cfg["evals"] + 1)})
     g = torch.Generator().manual_seed(seed)
-    curve_idx = stratified_subset(data.y_test, cfg.get("curve_test_size"))
+    curve_idx = stratified_subset(data.y_test.cpu(), cfg.get("curve_test_size")).to(dev)
 
     curves = dict(eval_step=[], eval_acc=[], eval_per_class_acc=[], train_step=[], train_loss=[],
                   train_terms=[])
@@ -347,7 +352,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     for _ in range(cfg["epochs"]):
         order = torch.randperm(n, generator=g)
         for s in range(0, n, bs):
-            idx = order[s:s + bs]
+            idx = order[s:s + bs].to(dev)
             x, y = data.x_train[idx], data.y_train[idx]
             if method == "mtadam":
                 grads, terms = per_term_grads(model, x, y, weights, params)
@@ -368,7 +373,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
             if step % cfg["log_every"] == 0 or step == 1:
                 curves["train_step"].append(step)
                 curves["train_loss"].append(loss_value)
-                curves["train_terms"].append([round(float(t), 6) for t in terms])
+                curves["train_terms"].append([round(float(t), 6) for t in terms.cpu()])
                 if method == "mtadam":
                     ew = opt.effective_weights().cpu()
                     curves["ew_step"].append(step)
@@ -421,7 +426,7 @@ def run_all(profile: str | None = None, methods=None, draws=None, data: MNISTDat
     if todo:
         if cfg.get("threads"):
             torch.set_num_threads(cfg["threads"])
-        data = data or load_mnist(cfg["train_size"], cfg["test_size"])
+        data = data or load_mnist(cfg["train_size"], cfg["test_size"]).to(device())
         steps = math.ceil(data.x_train.shape[0] / cfg["batch_size"]) * cfg["epochs"]
         bar = tqdm(total=steps * len(todo), desc=f"MNIST {profile}: {len(todo)} runs", mininterval=5,
                    disable=not verbose)
