@@ -246,3 +246,12 @@ def test_load_real_mnist_subset():
     assert torch.bincount(d.y_train, minlength=10).min() >= 80
     # Normalize((0.1307,), (0.3081,)) of the raw pixels: roughly zero mean, unit SD
     assert abs(float(d.x_train.mean())) < 0.1 and abs(float(d.x_train.std()) - 1) < 0.1
+
+
+def test_gaps_to_paper_and_lightest_weight_ratio():
+    recs = [{"method": "adam-script", "metrics": {"test_acc": v},
+             "config": {"drawn_weights": [1.0] + [500.0] * 9}} for v in (87.8, 89.8)]
+    rows = {r["method"]: r for r in M.gaps_to_paper(recs)}
+    assert rows["Adam"]["script draw"] == pytest.approx(88.8 - 88.8)
+    assert rows["Adam"]["paper draw"] is None
+    assert M.lightest_weight_ratio(recs[0]) == pytest.approx(1 / 500)
