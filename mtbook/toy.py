@@ -237,7 +237,7 @@ def plot_curves(recs: dict, key: str, ax=None, title: str | None = None, ylabel:
         ax.plot(c["step"], c[key], lw=0.8, color=f"C{k}", label=OBJECTIVES[obj])
     ax.set_yscale("log")
     ax.set_xlabel("training step")
-    ax.set_ylabel(ylabel or key)
+    ax.set_ylabel(key if ylabel is None else ylabel)
     if title:
         ax.set_title(title)
     return ax

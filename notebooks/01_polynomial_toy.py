@@ -201,8 +201,9 @@ for ax, recs in zip(np.atleast_1d(axes), runs["draws"]):
     c = recs["l1"]["config"]
     toy.plot_curves(recs, "loss", ax=ax, ylabel="", title=f"a = {c['a']}, b = {c['b']}")
 np.atleast_1d(axes)[0].set_ylabel("training loss")
-np.atleast_1d(axes)[0].legend(fontsize=7)
-fig.tight_layout()
+handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8)
+fig.tight_layout(rect=(0, 0, 1, 0.88))
 fig.savefig(figure_path(toy.EXPERIMENT, "draws_loss", PROFILE))
 plt.show()
 
