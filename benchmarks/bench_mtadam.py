@@ -35,12 +35,15 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+CLOCK = time.perf_counter  # set by --clock
+
+
 def timed(fn, device):
     sync(device)
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     fn()
     sync(device)
-    return time.perf_counter() - t0
+    return CLOCK() - t0
 
 
 def interleaved(contenders: dict, repeats: int, device, warmup: int = 2) -> dict:
@@ -147,10 +150,20 @@ def main():
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--quick", action="store_true", help="few repeats, for a smoke check")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--readme", help="fill the results block of this README (benchmarks/README.md)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: elapsed time (default); cpu: this thread's CPU time with torch on one "
+                         "thread -- for a CPU shared with other jobs, where wall time counts their turns too")
     args = ap.parse_args()
     device = torch.device(args.device)
+    global CLOCK
+    if args.clock == "cpu":
+        if device.type != "cpu":
+            raise SystemExit("--clock cpu measures CPU work; use the wall clock on a GPU")
+        torch.set_num_threads(1)
+        CLOCK = time.thread_time
     repeats = 3 if args.quick else args.repeats
-    info = dict(device=str(device), torch=torch.__version__, threads=torch.get_num_threads(),
+    info = dict(device=str(device), torch=torch.__version__, threads=torch.get_num_threads(), clock=args.clock,
                 machine=platform.platform(), processor=platform.processor() or platform.machine())
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -182,9 +195,57 @@ def main():
     for r in mem:
         print(f"{r['model']:<10} I={r['terms']:>2}  state {r['state_bytes'] / 2**20:9.2f} MiB   "
               f"2I|theta|+IL floats {r['expected_bytes_fp32'] / 2**20:9.2f} MiB   ratio {r['ratio']:.4f}")
+    results = dict(info=info, repeats=repeats, step=step_rows, iteration=it, memory=mem)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(info=info, step=step_rows, iteration=it, memory=mem), f, indent=1)
+            json.dump(results, f, indent=1)
+    if args.readme:
+        write_readme(args.readme, results)
+
+
+def markdown(results) -> str:
+    """The results as the markdown tables of benchmarks/README.md."""
+    info = results["info"]
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on `{info['device']}`"
+             + (f" ({info['gpu']})" if "gpu" in info else f" ({info['processor']}, {info['threads']} threads)")
+             + f", torch {info['torch']}, {info['machine']}; {info['clock']} clock"
+             + (" (this thread's CPU time, torch on one thread)" if info["clock"] == "cpu" else "")
+             + f"; medians of {results['repeats']} interleaved repeats.",
+             "", "**1. Optimizer step, gradients precomputed** (target: ratio/floor <= 1.25 on every row)", "",
+             "| model | parameters | I | Adam (ms) | MTAdam (ms) | ratio | floor (6I+2)/7 | ratio / floor |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results["step"]:
+        lines.append(f"| {r['model']} | {r['params']:,} | {r['terms']} | {r['adam_ms']:.2f} | {r['mtadam_ms']:.2f} "
+                     f"| {r['ratio']:.2f} | {r['floor']:.2f} | **{r['ratio_over_floor']:.2f}** |")
+    it = results["iteration"]
+    lines += ["", "**2. Whole training iteration**, MNIST CNN, batch 64, ten per-class terms "
+              "(target: best MTAdam <= 1.10 x floor)", "",
+              "| contender | ms | x floor | x Adam on the weighted sum |", "| --- | ---: | ---: | ---: |"]
+    labels = {"mtadam_sequential": "MTAdam, sequential per-term gradients",
+              "mtadam_batched": "MTAdam, batched per-term gradients (is_grads_batched)",
+              "floor": "floor: 10 x autograd.grad + one Adam step",
+              "adam_weighted_sum": "Adam on the weighted sum (one backward)"}
+    for k, v in it.items():
+        lines.append(f"| {labels[k]} | {v:.1f} | {v / it['floor']:.3f} | {v / it['adam_weighted_sum']:.2f} |")
+    lines += ["", "**3. Optimizer state**", "", "| model | I | state (MiB) | 2I&#124;θ&#124; + IL floats (MiB) | ratio |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for r in results["memory"]:
+        lines.append(f"| {r['model']} | {r['terms']} | {r['state_bytes'] / 2**20:.2f} | "
+                     f"{r['expected_bytes_fp32'] / 2**20:.2f} | {r['ratio']:.4f} |")
+    return "\n".join(lines)
+
+
+def write_readme(path, results) -> None:
+    """Replace the block between ``<!-- results:DEVICE -->`` and ``<!-- /results:DEVICE -->``."""
+    kind = "gpu" if results["info"]["device"].startswith("cuda") else "cpu"
+    start, end = f"<!-- results:{kind} -->", f"<!-- /results:{kind} -->"
+    text = open(path).read()
+    if start not in text or end not in text:
+        raise SystemExit(f"{path} has no {start} ... {end} block to fill")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + start + "\n" + markdown(results) + "\n" + end + tail)
 
 
 if __name__ == "__main__":

@@ -72,8 +72,9 @@ After each step, :meth:`MTAdam.effective_weights` returns the weight MTAdam gave
 layer, ``rank_i * n^anchor_l / n^i_l``.
 
 Cost: state is m^i and v^i per term (2 I |theta| numbers) plus n^i_l per term and layer (I L), i.e.
-O(I |theta|); a step reads and writes O(I |theta|) numbers with torch ``_foreach`` ops (one call per
-term over all parameters, not a Python loop over parameters).
+O(I |theta|); a step reads and writes O(I |theta|) numbers with in-place torch ``_foreach`` ops over
+all terms and parameters at once (never a Python loop over parameters), and allocates one temporary
+the size of the parameters (the shared denominator), as ``torch.optim.Adam`` does.
 """
 
 from __future__ import annotations
@@ -189,8 +190,15 @@ class MTAdam(Optimizer):
         self.check_finite = bool(check_finite)
         self._batched_failed = False
         self._last_weights: Optional[list] = None
+        self._force_host_scalars: Optional[bool] = None
 
     # ------------------------------------------------------------------ helpers
+
+    def _host_scalars(self, device) -> bool:
+        """Whether per-tensor factors are read to the host (CPU: free) or kept on the device."""
+        if self._force_host_scalars is not None:  # for tests of both paths on one machine
+            return self._force_host_scalars
+        return device.type == "cpu"
 
     def _all_params(self) -> list:
         return [p for group in self.param_groups for p in group["params"]]
@@ -471,49 +479,65 @@ class MTAdam(Optimizer):
         torch._foreach_copy_([st["n"] for st in states], list(ema.unbind(1)))
         torch._foreach_copy_([st["seen"] for st in states], list(seen.unbind(1)))
 
-        if ranks is None and (group["normalize"] == "none" or (num_terms == 1 and group["anchor"])):
-            gs = flat  # the scale is exactly 1 (n^1 / n^1), or 0 where the gradient is 0
-        else:
-            gs = torch._foreach_mul(flat, [s.to(t.dtype) for s, t in zip(scale.reshape(-1).unbind(), flat)])
-
-        # lines 9-10, all terms and parameters at once
+        # lines 9-10, all terms and parameters at once, in place. The scale of line 8 enters as
+        # factors: m <- beta1 m + ((1-beta1) s) g,  v <- beta2 v + ((1-beta2) s^2) g^2.
         m_flat = [st["m"][i] for i in range(num_terms) for st in states]
         v_flat = [st["v"][i] for i in range(num_terms) for st in states]
-        torch._foreach_lerp_(m_flat, gs, 1.0 - beta1)
+        scale_flat = scale.reshape(-1)
+        uniform = all(t.dtype == flat[0].dtype for t in flat)
+        c1 = ((1.0 - beta1) * scale_flat).to(flat[0].dtype) if uniform else (1.0 - beta1) * scale_flat
+        c1 = [c if uniform else c.to(t.dtype) for c, t in zip(c1.unbind(), flat)]
+        torch._foreach_mul_(m_flat, beta1)
+        torch._foreach_addcmul_(m_flat, flat, c1)  # 0-dim factors broadcast: no copy of the gradients
         torch._foreach_mul_(v_flat, beta2)
-        torch._foreach_addcmul_(v_flat, gs, gs, value=1.0 - beta2)
+        c2 = (1.0 - beta2) * scale_flat * scale_flat
+        if self._host_scalars(device):
+            # on the CPU, reading the factors is free (no device to synchronise with) and the
+            # scalar-list kernel needs no temporary the size of the gradients
+            torch._foreach_addcmul_(v_flat, flat, flat, c2.tolist())
+        else:
+            # on an accelerator a temporary is cheap (caching allocator) and avoids a synchronisation
+            c2 = [c.to(t.dtype) for c, t in zip(c2.unbind(), flat)]
+            torch._foreach_addcmul_(v_flat, flat, torch._foreach_mul(flat, c2))
 
         if wd != 0.0 and group["decoupled_weight_decay"]:
             torch._foreach_mul_(active, 1.0 - lr * wd)
 
         # lines 11-14: -lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
         #            = -lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps*sqrt(1-b2^t))   (one pass fewer)
-        step_sizes = [-lr * c2 / c1 for c1, c2 in zip(bias1, bias2_sqrt)]
-        eps_scaled = [eps * c2 for c2 in bias2_sqrt]
+        # The shared denominator is the step's one temporary (as in torch.optim.Adam); each term's
+        # m then updates the parameters through it, so no sum of the m's is materialised.
+        step_sizes = [-lr * b2 / b1 for b1, b2 in zip(bias1, bias2_sqrt)]
+        eps_scaled = [eps * b2 for b2 in bias2_sqrt]
         m_rows = [m_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
         v_rows = [v_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
         if group["denom"] == "own":
+            den = None
             for i in range(num_terms):
-                den = torch._foreach_sqrt(v_rows[i])
+                if den is None:
+                    den = torch._foreach_sqrt(v_rows[i])
+                else:
+                    torch._foreach_copy_(den, v_rows[i])
+                    torch._foreach_sqrt_(den)
                 torch._foreach_add_(den, eps_scaled)
                 torch._foreach_addcdiv_(active, m_rows[i], den, step_sizes)
+            return plan["idx"], scale
+        if num_terms == 1:
+            den = torch._foreach_sqrt(v_rows[0])
         else:
-            if num_terms == 1:
-                den = torch._foreach_sqrt(v_rows[0])
-                msum = m_rows[0]
-            else:
-                combine = torch._foreach_maximum if group["denom"] == "max" else torch._foreach_add
-                combine_ = torch._foreach_maximum_ if group["denom"] == "max" else torch._foreach_add_
-                den = combine(v_rows[0], v_rows[1])
-                msum = torch._foreach_add(m_rows[0], m_rows[1])
+            if group["denom"] == "max":
+                den = torch._foreach_maximum(v_rows[0], v_rows[1])
                 for i in range(2, num_terms):
-                    combine_(den, v_rows[i])
-                    torch._foreach_add_(msum, m_rows[i])
-                if group["denom"] == "mean":
-                    torch._foreach_mul_(den, 1.0 / num_terms)
-                torch._foreach_sqrt_(den)
-            torch._foreach_add_(den, eps_scaled)
-            torch._foreach_addcdiv_(active, msum, den, step_sizes)
+                    torch._foreach_maximum_(den, v_rows[i])
+            else:  # "mean"
+                den = torch._foreach_add(v_rows[0], v_rows[1])
+                for i in range(2, num_terms):
+                    torch._foreach_add_(den, v_rows[i])
+                torch._foreach_mul_(den, 1.0 / num_terms)
+            torch._foreach_sqrt_(den)
+        torch._foreach_add_(den, eps_scaled)
+        for i in range(num_terms):
+            torch._foreach_addcdiv_(active, m_rows[i], den, step_sizes)
         return plan["idx"], scale
 
     def effective_weights(self) -> Tensor:
