@@ -230,3 +230,62 @@ def checked_dir(relpath: str, sums_file: str = "SHA256SUMS") -> Path:
     if not listed:
         raise DataError(f"{sums} lists no files under {relpath}/; cannot verify {folder}.")
     return folder
+
+
+# --- pix2pix facades ---------------------------------------------------------------------------
+# The pix2pix authors' facades set (Isola et al., from the CMP Facade Database, Tylecek and Sara):
+# every file is a 512x256 JPEG, photo on the left half, colour label map on the right half, so the
+# labels -> photo task reads the right half (B) and predicts the left half (A): direction "BtoA".
+FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+FACADES_SPLITS = {"train": 400, "val": 100, "test": 106}
+
+
+def facades_dir() -> Path:
+    """``data_dir()/facades`` after checking every file against ``SHA256SUMS`` (DataError otherwise)."""
+    try:
+        return checked_dir("facades")
+    except DataError as e:
+        raise DataError(
+            f"{e}\nThe facades set is the pix2pix authors' {FACADES_URL} (unpack it so that "
+            f"{data_dir() / 'facades'}/<split>/<n>.jpg exist, and list their checksums in SHA256SUMS)."
+        ) from e
+
+
+def load_facades(split: str, size: int = 256, limit: int | None = None, direction: str = "BtoA"):
+    """``(inputs, targets)`` of one facades split as float tensors ``[N, 3, size, size]`` in [-1, 1].
+
+    ``direction="BtoA"`` (labels -> photo, the paper's task): input = right half (label map),
+    target = left half (photo); ``"AtoB"`` swaps them. Each half is resized to ``size`` (bicubic, as
+    pix2pix does). ``limit`` keeps the first ``limit`` files in numeric order (1.jpg, 2.jpg, ...).
+    """
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    if split not in FACADES_SPLITS:
+        raise ValueError(f"unknown facades split {split!r}; use one of {', '.join(FACADES_SPLITS)}")
+    if direction not in ("BtoA", "AtoB"):
+        raise ValueError(f"direction must be 'BtoA' (labels -> photo) or 'AtoB', got {direction!r}")
+    if int(size) < 8:
+        raise ValueError(f"image size must be at least 8 pixels, got {size}")
+    folder = facades_dir() / split
+    n = FACADES_SPLITS[split] if limit is None else min(int(limit), FACADES_SPLITS[split])
+    photos, labels = [], []
+    for k in range(1, n + 1):
+        path = folder / f"{k}.jpg"
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            w, h = im.size
+            if w != 2 * h:
+                raise DataError(f"{path} is {w}x{h}; a pix2pix pair must be twice as wide as it is high.")
+            halves = [im.crop((0, 0, h, h)), im.crop((h, 0, w, h))]
+            a, b = [np.asarray(x.resize((size, size), Image.BICUBIC), dtype=np.float32) for x in halves]
+        photos.append(a)
+        labels.append(b)
+
+    def to_tensor(arrays):
+        t = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+        return t / 127.5 - 1.0
+
+    a, b = to_tensor(photos), to_tensor(labels)
+    return (b, a) if direction == "BtoA" else (a, b)

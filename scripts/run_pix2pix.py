@@ -1,0 +1,43 @@
+#!/usr/bin/env python
+"""Run (or resume) the pix2pix Table 4 rows of one profile; one JSON record per row.
+
+    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data nohup .venv/bin/python scripts/run_pix2pix.py > pix2pix_cpu.log 2>&1 &
+
+Rows whose record exists (with the same config) are skipped; a row that was interrupted resumes
+from its latest per-epoch checkpoint (under $MTADAM_CACHE/checkpoints/<profile>/pix2pix/), Hyperband
+trial by trial. The default order runs the three rows of the curves first (Adam-equal, MTAdam-equal,
+Adam-prescribed), so a partial run still gives the chapter's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mtbook import pix2pix  # noqa: E402
+from mtbook.profiles import get_profile  # noqa: E402
+
+ORDER = ["adam_equal", "mtadam_equal", "adam_prescribed", "rmsprop", "sgd_momentum", "hyperband"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default=None, help="smoke | cpu | full (default: $MTADAM_PROFILE)")
+    ap.add_argument("--methods", nargs="*", default=ORDER, choices=list(pix2pix.METHODS))
+    args = ap.parse_args(argv)
+    profile = args.profile or get_profile()
+    t0 = time.time()
+    records = pix2pix.run_all(profile, methods=args.methods)
+    for r in records:
+        print(f"{r['method']}: wall {r['wall_time']:.0f} s")
+    print(f"{len(records)} records, {time.time() - t0:.0f} s")
+    print(pix2pix.table_markdown(records, profile))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
