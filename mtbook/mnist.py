@@ -80,7 +80,7 @@ PAPER_TABLE1["rmsprop_lr1e-3"] = PAPER_TABLE1["rmsprop"]
 # evals: test-set evaluations spread evenly over training; the last one is the final accuracy on the
 # whole test set (test_size), the earlier ones use a fixed stratified subset of curve_test_size.
 CONFIG = {
-    "smoke": dict(seeds=[0], train_size=1280, test_size=1000, curve_test_size=500, epochs=1,
+    "smoke": dict(seeds=[0], train_size=640, test_size=1000, curve_test_size=500, epochs=1,
                   batch_size=64, test_batch_size=1000, evals=2, log_every=5, threads=1),
     "cpu": dict(seeds=[0, 1, 2, 3, 4], train_size=20000, test_size=None, curve_test_size=2000, epochs=1,
                 batch_size=64, test_batch_size=1000, evals=4, log_every=10, threads=1),
