@@ -66,6 +66,15 @@ PAPER_TABLE4 = {
     "hyperband": dict(L1=54.12, L2=4992, NMSE=0.308, FID=141.96),
     "adam_prescribed": dict(L1=45.84, L2=3811, NMSE=0.235, FID=130.50),
 }
+# ... and maps -> aerial (the `full` profile only)
+PAPER_TABLE4_MAPS = {
+    "sgd_momentum": dict(L1=45.1, L2=3428.3, NMSE=0.491, FID=102.45),
+    "rmsprop": dict(L1=42.4, L2=3056.7, NMSE=0.435, FID=95.74),
+    "adam_equal": dict(L1=38.1, L2=2632.3, NMSE=0.368, FID=88.08),
+    "mtadam_equal": dict(L1=33.6, L2=2096.9, NMSE=0.293, FID=86.40),
+    "hyperband": dict(L1=35.14, L2=2391.2, NMSE=0.341, FID=86.45),
+    "adam_prescribed": dict(L1=34.4, L2=2163.4, NMSE=0.303, FID=85.76),
+}
 PAPER_HYPERBAND_LAMBDA = 162.89
 
 _COMMON = dict(lr=2e-4, seed=SEED, direction="BtoA", n_samples=4, log_every=5)
@@ -87,26 +96,44 @@ CONFIG = {
 }
 
 
-def config(profile: str | None = None) -> dict:
+DATASETS = ("facades", "maps")
+
+
+def config(profile: str | None = None, dataset: str = "facades") -> dict:
+    """The settings of a profile. ``dataset="maps"`` (maps -> aerial) exists at ``full`` only: the maps
+    set is downloaded on demand (not in the offline data directory)."""
     name = profile or get_profile()
     if name not in CONFIG:
         raise ValueError(f"unknown profile {name!r}; use one of {', '.join(CONFIG)}")
-    return dict(CONFIG[name])
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
+    cfg = dict(CONFIG[name])
+    if dataset != "facades":
+        if name != "full":
+            raise ValueError(f"the {dataset} half of Table 4 runs at the full profile only (GPU, download)")
+        cfg["dataset"] = dataset
+    return cfg
+
+
+def experiment_name(cfg: dict) -> str:
+    """``pix2pix`` (facades) or ``pix2pix-maps``: the folder of the records."""
+    return EXPERIMENT if cfg.get("dataset", "facades") == "facades" else f"{EXPERIMENT}-{cfg['dataset']}"
 
 
 def load_data(cfg: dict) -> dict:
     """``{"train", "val", "test"}`` -> (labels, photos) tensors in [-1, 1] at ``cfg["size"]``."""
-    from .data import load_facades
+    from .data import load_facades, load_maps
 
-    return {split: load_facades(split, cfg["size"], cfg.get(f"{split}_limit"), cfg["direction"])
+    load = load_maps if cfg.get("dataset") == "maps" else load_facades
+    return {split: load(split, cfg["size"], cfg.get(f"{split}_limit"), cfg["direction"])
             for split in ("train", "val", "test")}
 
 
-def checkpoint_dir(profile: str, name: str) -> Path:
+def checkpoint_dir(profile: str, name: str, experiment: str = EXPERIMENT) -> Path:
     """Checkpoints live in the writable cache (``$MTADAM_CACHE``), outside the repository."""
     from .data import cache_dir
 
-    return cache_dir() / "checkpoints" / profile / EXPERIMENT / name
+    return cache_dir() / "checkpoints" / profile / experiment / name
 
 
 def _val_metrics(cfg):
@@ -127,7 +154,7 @@ def _train_one(optimizer, lambdas, cfg, data, profile, name, progress=None, epoc
         torch.set_num_threads(int(cfg["threads"]))
     t0 = time.time()
     out = gan.train(optimizer=optimizer, lambdas=lambdas, data=data, cfg=cfg, seed=cfg["seed"],
-                    ckpt_dir=checkpoint_dir(profile, name), progress=progress,
+                    ckpt_dir=checkpoint_dir(profile, name, experiment_name(cfg)), progress=progress,
                     epoch_callback=epoch_callback, evaluate=_val_metrics(cfg))
     G = out["G"]
     x_test, y_test = data["test"]
@@ -139,10 +166,10 @@ def _train_one(optimizer, lambdas, cfg, data, profile, name, progress=None, epoc
                 steps=out["steps"], samples=samples, fid_status=fid_status()[1], train_time=time.time() - t0)
 
 
-def samples_path(profile: str, method: str) -> Path:
+def samples_path(profile: str, method: str, experiment: str = EXPERIMENT) -> Path:
     from .records import results_dir
 
-    return results_dir(profile) / EXPERIMENT / "samples" / f"{method}.npz"
+    return results_dir(profile) / experiment / "samples" / f"{method}.npz"
 
 
 def _run_config(method: str, cfg: dict, lambdas) -> dict:
@@ -162,29 +189,30 @@ def _metrics_from(res: dict) -> dict:
     return m
 
 
-def run_method(method: str, profile: str | None = None, data=None, progress=None) -> dict:
+def run_method(method: str, profile: str | None = None, data=None, progress=None, dataset: str = "facades") -> dict:
     """The record of one row (trained and saved unless a record with the same config exists)."""
     from .records import has_record, load_record, record_path, save_record
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     profile = profile or get_profile()
-    cfg = config(profile)
+    cfg = config(profile, dataset)
+    exp = experiment_name(cfg)
     if method == "hyperband":
-        return run_hyperband(profile, data, progress)
+        return run_hyperband(profile, data, progress, dataset)
     spec = METHODS[method]
     run_cfg = _run_config(method, cfg, spec["lambdas"])
-    if has_record(EXPERIMENT, method, cfg["seed"], profile):
-        rec = load_record(record_path(EXPERIMENT, method, cfg["seed"], profile))
+    if has_record(exp, method, cfg["seed"], profile):
+        rec = load_record(record_path(exp, method, cfg["seed"], profile))
         if rec.get("config") == json_roundtrip(run_cfg):
             return rec
     data = data or load_data(cfg)
     t0 = time.time()
     res = _train_one(spec["optimizer"], spec["lambdas"], cfg, data, profile, f"{method}__seed{cfg['seed']}",
                      progress)
-    _save_samples(profile, method, res["samples"])
+    _save_samples(profile, method, res["samples"], exp)
     curves = dict(res["curves"], layer_names=res["layer_names"])
-    path = save_record(EXPERIMENT, method, config=run_cfg, seed=cfg["seed"], metrics=_metrics_from(res),
+    path = save_record(exp, method, config=run_cfg, seed=cfg["seed"], metrics=_metrics_from(res),
                        curves=curves, wall_time=time.time() - t0, profile=profile,
                        extra=dict(fid_status=res["fid_status"]))
     return load_record(path)
@@ -196,8 +224,8 @@ def json_roundtrip(obj):
     return json.loads(json.dumps(obj))
 
 
-def _save_samples(profile, method, samples):
-    path = samples_path(profile, method)
+def _save_samples(profile, method, samples, experiment=EXPERIMENT):
+    path = samples_path(profile, method, experiment)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **samples)
 
@@ -208,19 +236,20 @@ def hyperband_objective_name(cfg: dict) -> str:
     return "val FID" if (fid_status()[0] and cfg.get("fid_per_epoch")) else "val L1"
 
 
-def run_hyperband(profile: str | None = None, data=None, progress=None) -> dict:
+def run_hyperband(profile: str | None = None, data=None, progress=None, dataset: str = "facades") -> dict:
     """The Hyperband row: Optuna Hyperband over lambda2 (lambda1 = 100); the best trial's test metrics."""
     from .hyperband import search
     from .records import has_record, load_record, record_path, save_record
 
     profile = profile or get_profile()
-    cfg = config(profile)
+    cfg = config(profile, dataset)
+    exp = experiment_name(cfg)
     objective = hyperband_objective_name(cfg)
     key = "FID" if objective == "val FID" else "L1"
     run_cfg = _run_config("hyperband", cfg, (PRESCRIBED[0], "searched"))
     run_cfg.update(objective=objective, n_trials=cfg["hb_trials"], lambda_range=[1e-4, 1e4])
-    if has_record(EXPERIMENT, "hyperband", cfg["seed"], profile):
-        rec = load_record(record_path(EXPERIMENT, "hyperband", cfg["seed"], profile))
+    if has_record(exp, "hyperband", cfg["seed"], profile):
+        rec = load_record(record_path(exp, "hyperband", cfg["seed"], profile))
         if rec.get("config") == json_roundtrip(run_cfg):
             return rec
     data = data or load_data(cfg)
@@ -237,24 +266,24 @@ def run_hyperband(profile: str | None = None, data=None, progress=None) -> dict:
     study = search(train_fn, n_trials=cfg["hb_trials"], max_epochs=cfg["epochs"], seed=cfg["seed"])
     best = study["best"]
     res = full[best["number"]]
-    _save_samples(profile, "hyperband", res["samples"])
+    _save_samples(profile, "hyperband", res["samples"], exp)
     metrics = _metrics_from(res)
     metrics.update(chosen_lambda2=best["lam"], best_trial=best["number"])
     trials = [dict(number=t["number"], lam=t["lam"], state=t["state"], epochs=t["epochs"], values=t["values"],
                    test=(t["result"] or {}).get("test")) for t in study["trials"]]
-    path = save_record(EXPERIMENT, "hyperband", config=run_cfg, seed=cfg["seed"], metrics=metrics,
+    path = save_record(exp, "hyperband", config=run_cfg, seed=cfg["seed"], metrics=metrics,
                        curves=dict(res["curves"], layer_names=res["layer_names"]), wall_time=time.time() - t0,
                        profile=profile, extra=dict(trials=trials, settings=study["settings"],
                                                    fid_status=res["fid_status"]))
     return load_record(path)
 
 
-def run_all(profile: str | None = None, methods=None, verbose: bool = True) -> list[dict]:
+def run_all(profile: str | None = None, methods=None, verbose: bool = True, dataset: str = "facades") -> list[dict]:
     """Every row of ``profile`` (reusing records whose config matches); returns the records."""
     from tqdm.auto import tqdm
 
     profile = profile or get_profile()
-    cfg = config(profile)
+    cfg = config(profile, dataset)
     methods = list(methods or METHODS)
     data = None
     recs = []
@@ -267,7 +296,7 @@ def run_all(profile: str | None = None, methods=None, verbose: bool = True) -> l
             bar.set_postfix_str(method)
             if data is None:
                 data = load_data(cfg)
-            recs.append(run_method(method, profile, data, bar))
+            recs.append(run_method(method, profile, data, bar, dataset))
     return recs
 
 
@@ -281,6 +310,11 @@ def fmt(v, digits=2):
     return round(float(v), digits) if abs(float(v)) < 100 else round(float(v), max(0, digits - 2))
 
 
+def _paper(records):
+    maps = any(r["config"].get("dataset") == "maps" for r in records)
+    return (PAPER_TABLE4_MAPS, "maps -> aerial") if maps else (PAPER_TABLE4, "facades labels -> photo")
+
+
 def table_rows(records: list[dict]) -> list[dict]:
     """Our test metrics beside the paper's, one row per method in Table 4's order."""
     from .metrics import FID_UNAVAILABLE
@@ -288,7 +322,7 @@ def table_rows(records: list[dict]) -> list[dict]:
     by = {r["method"]: r for r in records}
     rows = []
     for method, spec in METHODS.items():
-        paper = PAPER_TABLE4[method]
+        paper = _paper(records)[0][method]
         r = by.get(method)
         m = r["metrics"] if r else {}
         label = spec["label"]
@@ -313,7 +347,7 @@ TABLE_COLUMNS = ["method", "L1", "L2", "NMSE", "PSNR", "SSIM", "FID", "paper L1"
 def table_markdown(records: list[dict], profile: str) -> str:
     from .records import markdown_table
 
-    head = (f"**Table 4, facades labels -> photo, test set ({len(records)} of {len(METHODS)} rows, "
+    head = (f"**Table 4, {_paper(records)[1]}, test set ({len(records)} of {len(METHODS)} rows, "
             f"profile `{profile}`)**. Ours: L1/L2 in 0-255 pixel units, NMSE = sum (y - yhat)^2 / sum y^2, "
             f"PSNR in dB, SSIM; paper's columns copied from its Table 4.\n\n")
     return head + markdown_table(table_rows(records), TABLE_COLUMNS, digits=6)

@@ -28,10 +28,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default=None, help="smoke | cpu | full (default: $MTADAM_PROFILE)")
     ap.add_argument("--methods", nargs="*", default=ORDER, choices=list(pix2pix.METHODS))
+    ap.add_argument("--dataset", default="facades", choices=list(pix2pix.DATASETS),
+                    help="maps = maps -> aerial, full profile only (downloads the maps set)")
     args = ap.parse_args(argv)
     profile = args.profile or get_profile()
     t0 = time.time()
-    records = pix2pix.run_all(profile, methods=args.methods)
+    records = pix2pix.run_all(profile, methods=args.methods, dataset=args.dataset)
     for r in records:
         print(f"{r['method']}: wall {r['wall_time']:.0f} s")
     print(f"{len(records)} records, {time.time() - t0:.0f} s")

@@ -220,3 +220,14 @@ def test_pix2pix_smoke_table_has_six_rows(tmp_path, monkeypatch):
     assert table.count("\n| ") == 2 + len(pix2pix.METHODS) and "`smoke`" in table
     again = pix2pix.run_all("smoke", verbose=False)  # records are reused, not re-run
     assert [r["timestamp"] for r in again] == [r["timestamp"] for r in recs]
+
+
+def test_maps_runs_at_full_only_in_their_own_folder():
+    from mtbook import pix2pix
+
+    with pytest.raises(ValueError, match="full profile only"):
+        pix2pix.config("cpu", dataset="maps")
+    cfg = pix2pix.config("full", dataset="maps")
+    assert pix2pix.experiment_name(cfg) == "pix2pix-maps"
+    assert pix2pix.experiment_name(pix2pix.config("cpu")) == "pix2pix"
+    assert "dataset" not in pix2pix.config("cpu")  # facades configs (and their records) unchanged
