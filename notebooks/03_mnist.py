@@ -23,16 +23,7 @@
 #
 # This is Section 5.1 and Table 1 of the paper {cite:p}`malkiel2021mtadam`: the PyTorch MNIST example
 # network {cite:p}`lecun1998mnist`, ten per-class terms weighted by $w_i \sim U(1, 1000)$, test accuracy
-# unweighted, 100 repetitions. The paper reports
-
-# %%
-# NBVAL_CHECK_OUTPUT
-from mtbook import mnist as M
-
-print("Paper, Table 1 (mean ± SD test accuracy, %, 100 runs):")
-for key in ("sgd_momentum", "rmsprop", "adam", "mtadam", "adam_equal"):
-    m, s = M.PAPER_TABLE1[key]
-    print(f"  {M.METHODS[key]['label']:<22} {m:.1f} ± {s:.1f}")
+# unweighted, 100 repetitions. The paper reports (after the two set-up cells):
 
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
@@ -44,6 +35,15 @@ if importlib.util.find_spec("mtbook") is None:
 # %%
 from mtbook.notebook import setup
 PROFILE = setup()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from mtbook import mnist as M
+
+print("Paper, Table 1 (mean ± SD test accuracy, %, 100 runs):")
+for key in ("sgd_momentum", "rmsprop", "adam", "mtadam", "adam_equal"):
+    m, s = M.PAPER_TABLE1[key]
+    print(f"  {M.METHODS[key]['label']:<22} {m:.1f} ± {s:.1f}")
 
 # %%
 import inspect
