@@ -246,16 +246,17 @@ def latest_checkpoint(ckpt_dir: Path | None):
 
 @torch.no_grad()
 def predict(G, x, batch_size: int = 16):
-    """G(x) in eval mode (pix2pix tests with eval-mode BatchNorm and no dropout here), [-1, 1]."""
+    """G(x) in eval mode (eval-mode BatchNorm, no dropout), [-1, 1], on the CPU; G may be on a GPU."""
     was = G.training
     G.eval()
-    out = torch.cat([G(x[s:s + batch_size]) for s in range(0, x.shape[0], batch_size)])
+    dev = next(G.parameters()).device
+    out = torch.cat([G(x[s:s + batch_size].to(dev)).cpu() for s in range(0, x.shape[0], batch_size)])
     G.train(was)
     return out
 
 
 def train(*, optimizer: str, lambdas, data: dict, cfg: dict, seed: int, ckpt_dir=None, progress=None,
-          epoch_callback=None, evaluate=None, layer_names: bool = True) -> dict:
+          epoch_callback=None, evaluate=None, layer_names: bool = True, device=None) -> dict:
     """Train pix2pix's G and D for ``cfg["epochs"]`` epochs; return ``dict(G, D, curves, ...)``.
 
     ``data``: ``{"train": (x, y), "val": (x, y)}`` tensors in [-1, 1]. ``cfg`` keys: epochs,
@@ -276,7 +277,12 @@ def train(*, optimizer: str, lambdas, data: dict, cfg: dict, seed: int, ckpt_dir
     xs, ys = data["train"]
     n = xs.shape[0]
     bs = int(cfg["batch_size"])
+    if device is None:
+        from .profiles import device as default_device
+
+        device = default_device()
     G, D = build_models(cfg, seed)
+    G, D = G.to(device), D.to(device)
     opt_g = make_optimizer(optimizer, G.parameters(), lr=cfg["lr"])
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr"], betas=(0.5, 0.999))
     gen = torch.Generator().manual_seed(seed)
@@ -299,6 +305,8 @@ def train(*, optimizer: str, lambdas, data: dict, cfg: dict, seed: int, ckpt_dir
         opt_d.load_state_dict(state["opt_d"])
         gen.set_state(state["gen"])
         torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         curves, start_epoch, step = state["curves"], state["epoch"], state["step"]
         if epoch_callback is not None:  # replay the reports of the finished epochs (Hyperband)
             for e, v in zip(curves["epoch"], curves["val"]):
@@ -310,7 +318,7 @@ def train(*, optimizer: str, lambdas, data: dict, cfg: dict, seed: int, ckpt_dir
         order = torch.randperm(n, generator=gen)
         for s in range(0, n - bs + 1 if n >= bs else 1, bs):
             idx = order[s:s + bs]
-            x, y = xs[idx], ys[idx]
+            x, y = xs[idx].to(device), ys[idx].to(device)
             if cfg.get("jitter"):
                 x, y = jitter(x, y, x.shape[-1], gen)
             fake = G(x)
@@ -336,6 +344,7 @@ def train(*, optimizer: str, lambdas, data: dict, cfg: dict, seed: int, ckpt_dir
             _save_ckpt(Path(ckpt_dir) / f"epoch_{epoch:04d}.pt", dict(
                 G=G.state_dict(), D=D.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                 gen=gen.get_state(), torch_rng=torch.get_rng_state(), curves=curves, epoch=epoch, step=step,
+                cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                 run=run_id))
             for old in sorted(Path(ckpt_dir).glob("epoch_*.pt"))[:-1]:
                 old.unlink()  # keep the latest only

@@ -158,8 +158,9 @@ def inception_network(dims: int = 2048, random_weights: bool = False, seed: int 
 def activations(net, images: torch.Tensor, batch_size: int = 32) -> np.ndarray:
     """Features ``[N, dims]`` of images in [-1, 1] (mapped to [0, 1] for pytorch-fid's network)."""
     feats = []
+    dev = next(net.parameters()).device
     for s in range(0, images.shape[0], batch_size):
-        batch = (images[s:s + batch_size].float().clamp(-1, 1) + 1) / 2
+        batch = ((images[s:s + batch_size].float().clamp(-1, 1) + 1) / 2).to(dev)
         out = net(batch)[0]
         if out.shape[2] != 1 or out.shape[3] != 1:  # as pytorch-fid's get_activations does
             out = torch.nn.functional.adaptive_avg_pool2d(out, output_size=(1, 1))
@@ -187,7 +188,9 @@ def fid(pred: torch.Tensor, target: torch.Tensor) -> float:
     """FID between generated and target images (both [-1, 1]); FIDUnavailable without the weights."""
     global _FID_NET
     if _FID_NET is None:
-        _FID_NET = inception_network(2048)
+        from .profiles import device
+
+        _FID_NET = inception_network(2048).to(device())
     a = activations(_FID_NET, to_uint8_float(pred))
     b = activations(_FID_NET, to_uint8_float(target))
     return frechet_distance(*gaussian_stats(a), *gaussian_stats(b))

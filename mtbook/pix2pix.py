@@ -420,9 +420,10 @@ def plot_effective_weights(record: dict, ax=None):
     cmap = plt.get_cmap("viridis")
     weights = [j for j, n in enumerate(names) if n.endswith("weight") and ew.shape[0] and
                np.isfinite(ew[:, j]).any()]
-    for rank, j in enumerate(weights):
+    ends = {0: "first layer (input conv)", len(weights) - 1: "last layer (output conv)"}
+    for rank, j in enumerate(weights):  # parameter order of the U-Net: input conv ... output conv
         ax.plot(steps, ew[:, j], color=cmap(rank / max(1, len(weights) - 1)), lw=1,
-                label=names[j] if rank in (0, len(weights) - 1) else None)
+                label=f"{ends[rank]}: {names[j]}" if rank in ends else None)
     med = np.nanmedian(ew, axis=1)
     ax.plot(steps, med, color="k", lw=2, label="median over all parameter tensors")
     ax.axhline(1 / 100, color="tab:green", ls="--", lw=1, label="prescribed ratio 1/100")

@@ -231,3 +231,13 @@ def test_maps_runs_at_full_only_in_their_own_folder():
     assert pix2pix.experiment_name(cfg) == "pix2pix-maps"
     assert pix2pix.experiment_name(pix2pix.config("cpu")) == "pix2pix"
     assert "dataset" not in pix2pix.config("cpu")  # facades configs (and their records) unchanged
+
+
+def test_jitter_crops_and_flips_input_and_target_alike():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 32, 32, generator=g)
+    for seed in range(4):
+        xj, yj = gan.jitter(x, x.clone(), 32, torch.Generator().manual_seed(seed))
+        assert xj.shape == (2, 3, 32, 32) and torch.equal(xj, yj)
+    outs = [gan.jitter(x, x, 32, torch.Generator().manual_seed(s))[0] for s in range(4)]
+    assert any(not torch.equal(outs[0], o) for o in outs[1:])
