@@ -290,8 +290,13 @@ def run_all(profile: str | None = None, methods=None, verbose: bool = True, data
     n_train = cfg["train_limit"] or 400
     per_run = max(1, n_train // cfg["batch_size"]) * cfg["epochs"]
     total = per_run * (len(methods) - ("hyperband" in methods) + ("hyperband" in methods) * cfg["hb_trials"])
+    from .records import has_record
+
+    missing = [m for m in methods if not has_record(experiment_name(cfg), m, cfg["seed"], profile)]
+    if verbose and not missing:
+        print(f"all {len(methods)} pix2pix rows of profile {profile!r} have records; reusing them")
     with tqdm(total=total, desc=f"pix2pix {profile} (steps; Hyperband counted at most)", mininterval=5,
-              disable=not verbose) as bar:
+              disable=not verbose or not missing) as bar:
         for method in methods:
             bar.set_postfix_str(method)
             if data is None:
