@@ -241,3 +241,23 @@ def test_jitter_crops_and_flips_input_and_target_alike():
         assert xj.shape == (2, 3, 32, 32) and torch.equal(xj, yj)
     outs = [gan.jitter(x, x, 32, torch.Generator().manual_seed(s))[0] for s in range(4)]
     assert any(not torch.equal(outs[0], o) for o in outs[1:])
+
+
+def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_path, monkeypatch):
+    """Without its record, the Hyperband row is rebuilt from the trials' checkpoints: the replayed
+    epoch reports give the same pruning decisions, the same chosen lambda and the same test metrics."""
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
+    from mtbook import pix2pix
+    from mtbook.records import record_path
+
+    first = pix2pix.run_method("hyperband", "smoke")
+    ckpts = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}
+    assert len(ckpts) == pix2pix.CONFIG["smoke"]["hb_trials"]
+    record_path("pix2pix", "hyperband", 0, "smoke").unlink()  # "interrupted" before the record was written
+    again = pix2pix.run_method("hyperband", "smoke")
+    assert again["metrics"] == first["metrics"]
+    assert [(t["lam"], t["state"], t["epochs"]) for t in again["extra"]["trials"]] == \
+        [(t["lam"], t["state"], t["epochs"]) for t in first["extra"]["trials"]]
+    now = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}
+    assert now == ckpts  # no epoch was trained again (no checkpoint rewritten)
