@@ -97,6 +97,11 @@ def git_info(cwd: Path | None = None) -> dict:
         return {"commit": None, "dirty": None}
 
 
+# The commit of the code this process loaded: taken once, at import, so that every record of a long
+# run names the code it ran, not whatever HEAD became while it ran ("dirty": uncommitted changes then).
+PROCESS_GIT = git_info()
+
+
 def environment() -> dict:
     """Device and library versions of this process."""
     info: dict[str, Any] = {
@@ -159,7 +164,7 @@ def save_record(experiment: str, method: str, *, config: dict, seed: int, metric
         "wall_time": float(wall_time),
         "device": env.get("device"),
         "env": env,
-        "git": git_info(),
+        "git": PROCESS_GIT,
         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": extra or {},
     }
