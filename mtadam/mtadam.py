@@ -410,7 +410,7 @@ class MTAdam(Optimizer):
         cdtype = torch.float64 if any(p.dtype == torch.float64 for p in active) else torch.float32
         flat = [t for row in g for t in row]
         norms = torch.stack([x.to(cdtype) for x in torch._foreach_norm(flat)]).view(num_terms, len(active))
-        return dict(group=group, active=active, idx=idx, g=g, flat=flat, norms=norms, cdtype=cdtype)
+        return dict(group=group, active=active, idx=idx, flat=flat, norms=norms, cdtype=cdtype)
 
     @staticmethod
     def _raise_if_not_finite(plans, loss_values) -> None:
@@ -429,7 +429,7 @@ class MTAdam(Optimizer):
         )
 
     def _update_group(self, plan, num_terms: int, ranks):
-        group, active, g, flat, norms = plan["group"], plan["active"], plan["g"], plan["flat"], plan["norms"]
+        group, active, flat, norms = plan["group"], plan["active"], plan["flat"], plan["norms"]
         cdtype = plan["cdtype"]
         beta1, beta2, beta3 = group["betas"]
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
