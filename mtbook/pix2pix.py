@@ -315,6 +315,14 @@ def fmt(v, digits=2):
     return round(float(v), digits) if abs(float(v)) < 100 else round(float(v), max(0, digits - 2))
 
 
+def paper_rows(maps: bool = False) -> list[dict]:
+    """The paper's Table 4 (facades, or maps -> aerial) as rows for ``markdown_table``, with its row names."""
+    table = PAPER_TABLE4_MAPS if maps else PAPER_TABLE4
+    names = {k: m["label"] for k, m in METHODS.items()}
+    names["hyperband"] = "Hyperband-FID"  # the paper's name: its Hyperband searched on validation FID
+    return [dict(method=names[k], **v) for k, v in table.items()]
+
+
 def _paper(records):
     maps = any(r["config"].get("dataset") == "maps" for r in records)
     return (PAPER_TABLE4_MAPS, "maps -> aerial") if maps else (PAPER_TABLE4, "facades labels -> photo")
