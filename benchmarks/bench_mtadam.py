@@ -27,7 +27,8 @@ import torch
 from torch import nn
 
 from mtadam import MTAdam
-from mtbook.mnist import Net, class_terms
+from mtbook.core.models import MnistNet as Net
+from mtbook.experiments.mnist import class_terms
 
 
 def sync(device):

@@ -43,7 +43,7 @@ if importlib.util.find_spec("mtbook") is None:
                     "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
 
 # %%
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 PROFILE = setup()
 
 # %%
@@ -53,8 +53,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from mtbook import toy
-from mtbook.records import figure_path, markdown_table, results_dir
+from mtbook.experiments import toy
+from mtbook.core.records import figure_path, markdown_table, results_dir
 
 # %% [markdown]
 # ## The three gradients

@@ -54,7 +54,7 @@ if importlib.util.find_spec("mtbook") is None:
                     "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
 
 # %%
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 PROFILE = setup()
 
 # %%
@@ -63,8 +63,8 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from mtbook import derivation as bench
-from mtbook.records import figure_path
+from mtbook.experiments import derivation as bench
+from mtbook.core.records import figure_path
 
 cfg = bench.config(PROFILE)
 print(f"{cfg['steps']} steps of batch {cfg['batch_size']}, lr {cfg['lr']}, float64")
@@ -409,7 +409,7 @@ print({k: f"{v:.1e}" for k, v in diffs.items()})
 # of chapter 3 (1.2 M parameters):
 
 # %%
-from mtbook.mnist import Net
+from mtbook.core.models import MnistNet as Net
 
 net = Net()
 numel, layers = sum(p.numel() for p in net.parameters()), len(list(net.parameters()))

@@ -33,12 +33,13 @@ if importlib.util.find_spec("mtbook") is None:
                     "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
 
 # %%
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 PROFILE = setup()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from mtbook import mnist as M
+from mtbook.experiments import mnist as M
+from mtbook.core.models import MnistNet
 
 print("Paper, Table 1 (mean ± SD test accuracy, %, 100 runs):")
 for key in ("sgd_momentum", "rmsprop", "adam", "mtadam", "adam_equal"):
@@ -54,7 +55,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from mtbook.records import figure_path, markdown_table, results_dir
+from mtbook.core.records import figure_path, markdown_table, results_dir
 
 cfg = M.config(PROFILE)
 
@@ -80,7 +81,7 @@ print(inspect.getsource(M.class_terms))
 # NBVAL_CHECK_OUTPUT
 data = M.load_mnist(cfg["train_size"], cfg["test_size"])
 torch.manual_seed(0)
-net = M.Net().eval()
+net = MnistNet().eval()
 x, y = data.x_train[:64], data.y_train[:64]
 keep = y != 3
 x, y = x[keep], y[keep]
@@ -175,7 +176,7 @@ print(inspect.getsource(M.per_term_grads))
 
 # %%
 torch.manual_seed(0)
-net = M.Net().eval()
+net = MnistNet().eval()
 params = list(net.parameters())
 xb, yb = data.x_train[:64], data.y_train[:64]
 w = M.draw_weights("paper", 0)

@@ -35,7 +35,7 @@ if importlib.util.find_spec("mtbook") is None:
                     "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
 
 # %%
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 PROFILE = setup()
 
 # %% [markdown]
@@ -46,8 +46,8 @@ PROFILE = setup()
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 from IPython.display import Markdown, display
-from mtbook.pix2pix import paper_rows
-from mtbook.records import markdown_table
+from mtbook.experiments.pix2pix import paper_rows
+from mtbook.core.records import markdown_table
 
 for caption, maps in [("Table 4, facades (labels to photo), lower is better", False),
                       ("Table 4, maps to aerial, lower is better", True)]:
@@ -62,9 +62,10 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from mtbook import gan, metrics
-from mtbook import pix2pix as P
-from mtbook.records import figure_path, markdown_table
+from mtbook import gan
+from mtbook.core import metrics
+from mtbook.experiments import pix2pix as P
+from mtbook.core.records import figure_path, markdown_table
 
 cfg = P.config(PROFILE)
 
@@ -128,7 +129,7 @@ print(f"generator: {n_g:,} parameters in {len(list(G.parameters()))} tensors; "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from mtbook.data import load_facades
+from mtbook.core.data import load_facades
 
 ratios = [r["L2"] / r["NMSE"] for r in P.PAPER_TABLE4.values()]
 _, photos256 = load_facades("test", size=256)

@@ -41,7 +41,7 @@ if importlib.util.find_spec("mtbook") is None:
                     "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
 
 # %%
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 PROFILE = setup()
 
 # %% [markdown]
@@ -52,7 +52,7 @@ PROFILE = setup()
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 from IPython.display import Markdown, display
-from mtbook.records import markdown_table
+from mtbook.core.records import markdown_table
 
 PAPER_TABLE_2 = {
     'Table 2, mean ± SD over five runs': {

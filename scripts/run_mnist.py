@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mtbook import mnist  # noqa: E402
-from mtbook.profiles import get_profile  # noqa: E402
+from mtbook.experiments import mnist  # noqa: E402
+from mtbook.core.profiles import get_profile  # noqa: E402
 
 
 def main(argv=None) -> int:

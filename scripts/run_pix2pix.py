@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mtbook import pix2pix  # noqa: E402
-from mtbook.profiles import get_profile  # noqa: E402
+from mtbook.experiments import pix2pix  # noqa: E402
+from mtbook.core.profiles import get_profile  # noqa: E402
 
 ORDER = ["adam_equal", "mtadam_equal", "adam_prescribed", "rmsprop", "sgd_momentum", "hyperband"]
 

@@ -59,8 +59,8 @@ def test_notebook_starts_with_colab_and_setup_cells(path):
     assert f"git+{REPO_URL}" in colab, \
         f"{path.name}: Colab cell installs from a different URL than _config.yml's {REPO_URL} " \
         f"(run scripts/set_repo_url.py)"
-    assert "from mtbook.notebook import setup" in setup and "setup()" in setup, \
-        f"{path.name}: second code cell must be `from mtbook.notebook import setup; PROFILE = setup()`"
+    assert "from mtbook.core.notebook import setup" in setup and "setup()" in setup, \
+        f"{path.name}: second code cell must be `from mtbook.core.notebook import setup; PROFILE = setup()`"
 
 
 def test_readme_uses_the_same_repo_url():

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from mtbook import data
-from mtbook.data import DataError
+from mtbook.core import data
+from mtbook.core.data import DataError
 
 
 def _free_port():

@@ -1,6 +1,6 @@
 import pytest
 
-from mtbook.notebook import setup
+from mtbook.core.notebook import setup
 
 
 def test_setup_prints_profile_and_returns_it(capsys, monkeypatch):

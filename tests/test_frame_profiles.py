@@ -3,7 +3,7 @@ import importlib
 import pytest
 import torch
 
-from mtbook import profiles
+from mtbook.core import profiles
 
 
 def test_env_var_selects_profile(monkeypatch):

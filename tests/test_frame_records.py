@@ -4,12 +4,19 @@ import subprocess
 
 import pytest
 
-from mtbook import records
+from mtbook.core import records
+from mtbook.core import report
+
+
+CLEAN = {"commit": "0" * 40, "dirty": False, "changed": []}
+DIRTY = {"commit": "0" * 40, "dirty": True, "changed": ["mtbook/x.py"]}
 
 
 @pytest.fixture
 def results(tmp_path, monkeypatch):
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.delenv("MTADAM_ALLOW_DIRTY", raising=False)
+    monkeypatch.setattr(records, "PROCESS_GIT", dict(CLEAN))
     return tmp_path / "results"
 
 
@@ -63,7 +70,7 @@ def test_bad_names_and_corrupt_record(results):
 
 
 def test_git_info_outside_a_checkout(tmp_path):
-    assert records.git_info(tmp_path) == {"commit": None, "dirty": None}
+    assert records.git_info(tmp_path) == {"commit": None, "dirty": None, "changed": None}
 
 
 def test_git_info_commit_and_dirty(tmp_path):
@@ -75,14 +82,23 @@ def test_git_info_commit_and_dirty(tmp_path):
     git("add", "f.txt")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
-    assert records.git_info(tmp_path) == {"commit": head, "dirty": False}
+    assert records.git_info(tmp_path) == {"commit": head, "dirty": False, "changed": []}
+    # what runs produce does not make the tree dirty: records and the notebooks' stored outputs
+    (tmp_path / "results" / "cpu").mkdir(parents=True)
+    (tmp_path / "results" / "cpu" / "r.json").write_text("{}")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01.ipynb").write_text("{}")
+    assert records.git_info(tmp_path)["dirty"] is False
+    (tmp_path / "notebooks" / "01.py").write_text("x = 1")  # an untracked source file does
+    assert records.git_info(tmp_path) == {"commit": head, "dirty": True, "changed": ["notebooks/01.py"]}
+    (tmp_path / "notebooks" / "01.py").unlink()
     (tmp_path / "f.txt").write_text("b")
-    assert records.git_info(tmp_path) == {"commit": head, "dirty": True}
+    assert records.git_info(tmp_path) == {"commit": head, "dirty": True, "changed": ["f.txt"]}
 
 
 def test_git_info_without_git_binary(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert records.git_info(tmp_path) == {"commit": None, "dirty": None}
+    assert records.git_info(tmp_path) == {"commit": None, "dirty": None, "changed": None}
 
 
 def test_figure_path(results):
@@ -92,10 +108,63 @@ def test_figure_path(results):
 
 def test_markdown_table():
     rows = [{"method": "adam", "metrics": {"acc": 0.123456}}, {"method": "a|b", "metrics": {}}]
-    table = records.markdown_table(rows, ["method", "metrics.acc"])
+    table = report.markdown_table(rows, ["method", "metrics.acc"])
     assert table.splitlines() == [
         "| method | acc |",
         "| --- | --- |",
         "| adam | 0.1235 |",
         "| a\\|b |  |",
     ]
+
+
+def test_cpu_and_full_records_need_a_clean_commit(results, monkeypatch):
+    monkeypatch.setattr(records, "PROCESS_GIT", dict(DIRTY))
+    for profile in ("cpu", "full"):
+        with pytest.raises(records.DirtyTreeError, match="mtbook/x.py.*MTADAM_ALLOW_DIRTY"):
+            records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile=profile)
+        assert not records.has_record("x", "m", 0, profile)
+    # smoke records are never results: written from any tree, never marked
+    path = records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile="smoke")
+    assert records.load_record(path)["override_dirty"] is False
+    # the deliberate override writes the record and marks it
+    monkeypatch.setenv("MTADAM_ALLOW_DIRTY", "1")
+    path = records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile="cpu")
+    rec = records.load_record(path)
+    assert rec["override_dirty"] is True and rec["git"]["dirty"] is True
+    assert "uncommitted code (override)" in report.provenance([rec])
+
+
+def test_clean_cpu_record_is_not_marked(results):
+    path = records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile="cpu")
+    rec = records.load_record(path)
+    assert rec["override_dirty"] is False and rec["git"] == {"commit": "0" * 40, "dirty": False}
+    assert "override" not in report.provenance([rec])
+
+
+def test_long_curves_are_packed_and_unpacked_exactly(results):
+    import numpy as np
+
+    steps = list(range(1, 1001))
+    loss = [float(np.float32(1.0 / k)) for k in steps]  # float32-representable: exact round trip
+    grid = [[0.5, float("nan"), 2.0]] * 100
+    short = [1.0, 2.0]
+    path = records.save_record("x", "m", config={}, seed=0, metrics={"acc": 0.5}, wall_time=0,
+                               curves={"step": steps, "loss": loss, "grid": grid, "short": short,
+                                       "names": ["a"] * 100})
+    raw = path.read_text()
+    plain = len(json.dumps({"step": steps, "loss": loss}))
+    assert '"__array__"' in raw and len(raw) < plain / 2
+    c = records.load_record(path)["curves"]
+    assert c["step"] == steps and c["loss"] == loss and c["short"] == short and c["names"] == ["a"] * 100
+    assert np.isnan(c["grid"][0][1]) and c["grid"][99][2] == 2.0 and len(c["grid"]) == 100
+    assert isinstance(c["step"][0], int)
+
+
+def test_stored_paths_are_relative(results, tmp_path):
+    from pathlib import Path
+
+    path = records.save_record("x", "m", config={"file": records.repo_root() / "results" / "a.json"},
+                               seed=0, metrics={}, wall_time=0)
+    rec = records.load_record(path)
+    assert rec["config"]["file"] == "results/a.json"
+    assert not Path(rec["_path"]).is_absolute() or not str(rec["_path"]).startswith(str(records.repo_root()))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from mtbook import records
+from mtbook.core import records
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("summarize_results", ROOT / "scripts" / "summarize_results.py")
@@ -14,6 +14,7 @@ spec.loader.exec_module(summarize_results)
 @pytest.fixture
 def results(tmp_path, monkeypatch):
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setattr(records, "PROCESS_GIT", {"commit": "0" * 40, "dirty": False, "changed": []})
     return tmp_path / "results"
 
 

@@ -143,7 +143,7 @@ def test_unknown_optimizer_is_rejected():
 # --------------------------------------------------------------------------------------- data
 
 def test_facades_loader_reads_pairs_in_the_right_direction():
-    from mtbook.data import load_facades
+    from mtbook.core.data import load_facades
 
     labels, photos = load_facades("test", size=32, limit=3)
     assert labels.shape == photos.shape == (3, 3, 32, 32)
@@ -158,8 +158,8 @@ def test_facades_loader_reads_pairs_in_the_right_direction():
 
 
 def test_a_corrupt_facades_file_is_reported(tmp_path, monkeypatch):
-    from mtbook.data import DataError, load_facades, sha256sum
-    from mtbook.data import data_dir as real_data_dir
+    from mtbook.core.data import DataError, load_facades, sha256sum
+    from mtbook.core.data import data_dir as real_data_dir
 
     src = real_data_dir() / "facades" / "test" / "1.jpg"
     folder = tmp_path / "facades" / "test"
@@ -175,7 +175,7 @@ def test_a_corrupt_facades_file_is_reported(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------- hyperband
 
 def test_hyperband_finds_the_best_lambda_among_complete_trials_and_prunes():
-    from mtbook.hyperband import search
+    from mtbook.core.hyperband import search
 
     def train_fn(lam, number, report):
         # a loss curve that improves with epochs and is best at lambda = 10
@@ -201,7 +201,7 @@ def test_hyperband_finds_the_best_lambda_among_complete_trials_and_prunes():
 def test_pix2pix_smoke_table_has_six_rows(tmp_path, monkeypatch):
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
-    from mtbook import pix2pix
+    from mtbook.experiments import pix2pix
 
     recs = pix2pix.run_all("smoke", verbose=False)
     assert [r["method"] for r in recs] == list(pix2pix.METHODS)
@@ -223,7 +223,7 @@ def test_pix2pix_smoke_table_has_six_rows(tmp_path, monkeypatch):
 
 
 def test_maps_runs_at_full_only_in_their_own_folder():
-    from mtbook import pix2pix
+    from mtbook.experiments import pix2pix
 
     with pytest.raises(ValueError, match="full profile only"):
         pix2pix.config("cpu", dataset="maps")
@@ -248,8 +248,8 @@ def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_pat
     epoch reports give the same pruning decisions, the same chosen lambda and the same test metrics."""
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
-    from mtbook import pix2pix
-    from mtbook.records import record_path
+    from mtbook.experiments import pix2pix
+    from mtbook.core.records import record_path
 
     first = pix2pix.run_method("hyperband", "smoke")
     ckpts = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}

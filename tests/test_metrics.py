@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from mtbook import metrics
+from mtbook.core import metrics
 
 
 def _images(n, size=16, seed=0):

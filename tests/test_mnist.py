@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mtbook import mnist as M
+from mtbook.experiments import mnist as M
+from mtbook.core.models import MnistNet
 
 
 def _batch(n=24, absent=(3, 7), seed=0):
@@ -106,7 +107,7 @@ def _full_batch_term_grads(model, x, y, w, params):
 
 def test_sub_batch_grads_equal_full_batch_autograd_grads():
     torch.manual_seed(0)
-    model = M.Net().double().eval()  # dropout off: the forward pass is deterministic
+    model = MnistNet().double().eval()  # dropout off: the forward pass is deterministic
     params = list(model.parameters())
     x, y = _batch(n=12, absent=(4,))
     x = x.double()
@@ -250,7 +251,7 @@ def test_load_real_mnist_subset():
 
 def test_gaps_to_paper_and_lightest_weight_ratio():
     recs = [{"method": "adam-script", "metrics": {"test_acc": v},
-             "config": {"drawn_weights": [1.0] + [500.0] * 9}} for v in (87.8, 89.8)]
+             "extra": {"details": {"drawn_weights": [1.0] + [500.0] * 9}}} for v in (87.8, 89.8)]
     rows = {r["method"]: r for r in M.gaps_to_paper(recs)}
     assert rows["Adam"]["script draw"] == pytest.approx(88.8 - 88.8)
     assert rows["Adam"]["paper draw"] is None

@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from mtbook import toy
+from mtbook.experiments import toy
+from mtbook.core.polynomial import residual
+from mtbook.core.runs import run_or_load
 
 
 def _autograd_grads(W, x, a, b):
     W = W.clone().requires_grad_(True)
-    t = toy.residual(W, x, a, b)
+    t = residual(W, x, a, b)
     (g1,) = torch.autograd.grad(t.abs().mean(), W, retain_graph=True)
     (g2,) = torch.autograd.grad((t * t).mean(), W)
     return g1, g2
@@ -96,9 +98,9 @@ def test_run_or_load_reuses_matching_records_only(tmp_path, monkeypatch):
         calls.append(1)
         return dict(metrics={"x": len(calls)}, curves={})
 
-    r1 = toy.run_or_load("toytest", "m", 0, {"k": 1}, fn, profile="smoke")
-    r2 = toy.run_or_load("toytest", "m", 0, {"k": 1}, fn, profile="smoke")
+    r1 = run_or_load("toytest", "m", 0, {"k": 1}, fn, profile="smoke")
+    r2 = run_or_load("toytest", "m", 0, {"k": 1}, fn, profile="smoke")
     assert len(calls) == 1 and r1["metrics"] == r2["metrics"] == {"x": 1}
-    r3 = toy.run_or_load("toytest", "m", 0, {"k": 2}, fn, profile="smoke")  # config changed: re-run
+    r3 = run_or_load("toytest", "m", 0, {"k": 2}, fn, profile="smoke")  # config changed: re-run
     assert len(calls) == 2 and r3["metrics"] == {"x": 2}
     assert (tmp_path / "smoke" / "toytest" / "m__seed0.json").exists()
