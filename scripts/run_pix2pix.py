@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mtbook.experiments import pix2pix  # noqa: E402
 from mtbook.core.profiles import get_profile  # noqa: E402
 
-ORDER = ["adam_equal", "mtadam_equal", "adam_prescribed", "rmsprop", "sgd_momentum", "hyperband"]
+ORDER = ["adam_equal", "mtadam_equal", "adam_prescribed", "rmsprop", "sgd_momentum", "hyperband",
+         "adam_prescribed_b05"]
 
 
 def main(argv=None) -> int:
