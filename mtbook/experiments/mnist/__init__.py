@@ -10,4 +10,4 @@ from .model import stratified_subset, weighted_loss  # noqa: F401
 from .plots import *  # noqa: F401,F403
 from .run import draw_invariance, evaluate, jobs, run_all, run_config, train_run  # noqa: F401
 from .spec import *  # noqa: F401,F403
-from .spec import CLAIMS, CONFIG, DRAWS, EXPERIMENT, METHODS, NUM_CLASSES, PAPER_TABLE1, config, method_key  # noqa: F401
+from .spec import CONFIG, DRAWS, EXPERIMENT, METHODS, NUM_CLASSES, PAPER_TABLE1, config, method_key  # noqa: F401

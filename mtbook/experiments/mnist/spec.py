@@ -87,14 +87,3 @@ def method_key(method: str, draw: str) -> str:
     if draw not in DRAWS:
         raise ValueError(f"unknown weight draw {draw!r}; use one of {', '.join(DRAWS)}")
     return method if METHODS[method]["weights"] == "equal" else f"{method}-{draw}"
-
-
-# The paper's claims this chapter tests (the scoreboard reads them; the chapter shows the evidence).
-CLAIMS = [
-    dict(id="table1-mtadam", claim="Table 1: MTAdam recovers from random class weights",
-         paper="MTAdam 97.9 ± 0.1 vs Adam 88.8 ± 0.8 (weighted), 98.3 ± 0.1 (equal)",
-         anchor="table-1-ours-beside-the-paper"),
-    dict(id="table1-baselines", claim="Table 1: SGD, RMSProp and Adam suffer from the weights",
-         paper="SGD 85.4, RMSProp 87.2, Adam 88.8 vs equal-weight Adam 98.3",
-         anchor="table-1-ours-beside-the-paper"),
-]

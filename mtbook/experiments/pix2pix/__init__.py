@@ -6,4 +6,4 @@ from .plots import *  # noqa: F401,F403
 from .plots import paper_rows, ranking, table_markdown, table_rows  # noqa: F401
 from .run import checkpoint_dir, jobs, run_all, run_config, run_hyperband, samples_path, train_one  # noqa: F401
 from .spec import *  # noqa: F401,F403
-from .spec import CLAIMS, CONFIG, EXPERIMENT, METHODS, PAPER_TABLE4, PRESCRIBED, config, experiment_name  # noqa: F401
+from .spec import CONFIG, EXPERIMENT, METHODS, PAPER_TABLE4, PRESCRIBED, config, experiment_name  # noqa: F401

@@ -120,15 +120,3 @@ def config(profile: str | None = None, dataset: str = "facades") -> dict:
 def experiment_name(cfg: dict) -> str:
     """``pix2pix`` (facades) or ``pix2pix-maps``: the folder of the records."""
     return EXPERIMENT if cfg.get("dataset", "facades") == "facades" else f"{EXPERIMENT}-{cfg['dataset']}"
-
-
-# The paper's claims this chapter tests (the scoreboard reads them; the chapter shows the evidence).
-CLAIMS = [
-    dict(id="table4-mtadam-recovers", claim="Table 4: MTAdam on equal weights recovers the prescribed weights' quality",
-         paper="L1 46.50 (MTAdam, equal) vs 45.84 (Adam-prescribed) vs 54.92 (Adam, equal)",
-         anchor="table-4-ours-beside-the-paper"),
-    dict(id="table4-equal-hurts", claim="Table 4: equal weights hurt Adam, RMSProp and SGD",
-         paper="L1 54.92 / 53.98 / 120.12 vs 45.84 prescribed", anchor="table-4-ours-beside-the-paper"),
-    dict(id="table4-hyperband", claim="Table 4: Hyperband (40 trials) does not beat MTAdam",
-         paper="Hyperband L1 54.12, FID 141.96 vs MTAdam 46.50, 130.38", anchor="table-4-ours-beside-the-paper"),
-]
