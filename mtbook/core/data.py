@@ -9,6 +9,10 @@ The data directory may be read-only (CI and the tests point it at the team's ``s
 anything that has to be written (downloads when the data dir is not writable, the unpacked MNIST
 copy that torchvision wants) goes to the writable cache ``$MTADAM_CACHE`` (default
 ``~/.cache/mtadam``).
+
+Dataset folders (facades, horse2zebra, the SR sets, GLUE) are verified file by file against
+checksum lists kept in the repository and downloaded from their canonical sources when missing:
+:func:`dataset_dir` (the registry and the install procedure are in :mod:`mtbook.core.datasets`).
 """
 
 from __future__ import annotations
@@ -197,21 +201,34 @@ def mnist_root() -> Path:
     return root
 
 
-# --- verified folders (pix2pix facades, SR benchmarks, horse2zebra, GLUE) ----------------------
+# --- verified dataset folders (pix2pix facades, horse2zebra, SR sets, GLUE) ----------------------
+# Each is downloaded from its canonical source when missing and verified file by file against the
+# checksum list kept in the repository (mtbook/core/checksums/); see mtbook.core.datasets.
+
+def dataset_dir(name: str, full_check: bool | None = None) -> Path:
+    """The verified folder of a registered dataset, downloaded when missing
+    (:func:`mtbook.core.datasets.dataset_dir`)."""
+    from .datasets import dataset_dir as _dataset_dir
+
+    return _dataset_dir(name, full_check)
+
 
 def checked_dir(relpath: str, sums_file: str = "SHA256SUMS") -> Path:
-    """``data_dir()/relpath`` after verifying every file listed for it in ``data_dir()/SHA256SUMS``.
-
-    Raises DataError naming the first missing or corrupt file, or when no checksums are listed.
+    """A verified folder. A registered dataset name (``"facades"``, ``"glue"``, ...) goes through
+    :func:`dataset_dir` (the repository's checksums; downloaded when missing). Any other
+    ``relpath`` is ``data_dir()/relpath`` checked against the files listed for it in
+    ``data_dir()/sums_file``; DataError names the first missing or corrupt file.
     """
+    from .datasets import DATASETS
+
+    if relpath.strip("/") in DATASETS and sums_file == "SHA256SUMS":
+        return dataset_dir(relpath.strip("/"))
     base = data_dir()
     folder = base / relpath
     sums = base / sums_file
     if not folder.is_dir():
-        raise DataError(
-            f"{folder} does not exist. Set {DATA_ENV} to a data directory that holds {relpath}/ "
-            f"(see the book's 'Running the book' page for where each dataset comes from)."
-        )
+        raise DataError(f"{folder} does not exist. Set {DATA_ENV} to a data directory that holds "
+                        f"{relpath}/.")
     if not sums.exists():
         raise DataError(f"{sums} is missing, so the files under {folder} cannot be verified.")
     prefix = relpath.strip("/") + "/"
@@ -232,6 +249,28 @@ def checked_dir(relpath: str, sums_file: str = "SHA256SUMS") -> Path:
     return folder
 
 
+def horse2zebra_dir() -> Path:
+    """CycleGAN horse2zebra: ``trainA``, ``trainB``, ``testA``, ``testB`` (256x256 JPEGs; one trainB
+    file is grayscale, so convert to RGB when loading)."""
+    return dataset_dir("horse2zebra")
+
+
+def sr_dir() -> Path:
+    """SR benchmarks, HR PNGs: ``Set5/``, ``Set14/``, ``BSD100/`` (480x320 crops, Berkeley ids)."""
+    return dataset_dir("sr")
+
+
+def sr_train_dir() -> Path:
+    """SR training sets: ``T91/`` (91 BMPs) and ``BSD200/`` (200 BSDS500 train JPEGs)."""
+    return dataset_dir("sr_train")
+
+
+def glue_dir() -> Path:
+    """GLUE ``MRPC/``, ``RTE/``, ``STS-B/`` with ``train.tsv`` and ``dev.tsv`` (tab-separated, read
+    with quoting off)."""
+    return dataset_dir("glue")
+
+
 # --- pix2pix facades ---------------------------------------------------------------------------
 # The pix2pix authors' facades set (Isola et al., from the CMP Facade Database, Tylecek and Sara):
 # every file is a 512x256 JPEG, photo on the left half, colour label map on the right half, so the
@@ -241,14 +280,9 @@ FACADES_SPLITS = {"train": 400, "val": 100, "test": 106}
 
 
 def facades_dir() -> Path:
-    """``data_dir()/facades`` after checking every file against ``SHA256SUMS`` (DataError otherwise)."""
-    try:
-        return checked_dir("facades")
-    except DataError as e:
-        raise DataError(
-            f"{e}\nThe facades set is the pix2pix authors' {FACADES_URL} (unpack it so that "
-            f"{data_dir() / 'facades'}/<split>/<n>.jpg exist, and list their checksums in SHA256SUMS)."
-        ) from e
+    """The verified facades folder (``train/``, ``val/``, ``test/``), downloaded from
+    :data:`FACADES_URL` when missing; a corrupt file raises DataError."""
+    return dataset_dir("facades")
 
 
 def load_facades(split: str, size: int = 256, limit: int | None = None, direction: str = "BtoA"):

@@ -1,0 +1,372 @@
+"""Every dataset a chapter uses: where it comes from, how it unpacks, and ``dataset_dir(name)``.
+
+Each dataset ``<name>`` lives in ``<data dir>/<name>/`` (or ``<cache dir>/<name>/``) and is checked
+file by file against ``mtbook/core/checksums/<name>.sha256``, a list kept in the repository (made
+from the team's data directory by ``scripts/make_checksums.py``). The archives' own hashes are not
+known, so what is verified is every unpacked file. Files an archive holds beyond the list (the full
+horse2zebra training sets, GLUE's unlabelled test files, BSDS500's Thumbs.db) are kept but not
+verified; every listed file must exist and match.
+
+A missing dataset is downloaded (progress bar), unpacked into a hidden staging folder next to its
+final place, laid out as below, verified, and only then renamed into place: a corrupt or missing
+file raises :class:`~mtbook.core.data.DataError` naming the file, the URL and ``$MTADAM_DATA``, and
+leaves nothing half-done. A present dataset with a corrupt file is reported, never used and never
+silently replaced.
+
+Verification is cached: a stamp in ``<cache dir>/verified/`` records each verified file's size,
+mtime and inode (and the checksum list's hash); a file whose stat still matches is not hashed
+again. Trade-off: a file altered in place with its size and mtime kept (deliberately, or by bit rot)
+goes unnoticed until the stamp is removed. ``MTADAM_VERIFY=full`` (or ``full_check=True``) hashes
+every file on every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from .data import DATA_ENV, DataError, _writable, cache_dir, data_dir, download, sha256sum
+
+CHECKSUMS_DIR = Path(__file__).with_name("checksums")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One download: ``urls`` are mirrors of the same bytes, tried in order when one is unreachable.
+
+    ``kind`` is ``"tar"``, ``"zip"`` or ``"file"``. ``moves`` maps a path inside the unpacked
+    archive to a path inside the dataset folder (``""`` = the folder itself); a ``"file"`` has one
+    move, ``("", destination)``.
+    """
+
+    urls: tuple[str, ...]
+    kind: str
+    moves: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset folder: its sources (a tuple, or a function of the checksum list), an optional
+    ``build`` step run on the staging folder after unpacking, and its checksum list."""
+
+    name: str
+    sources: tuple[Source, ...] | Callable[[dict[str, str]], tuple[Source, ...]]
+    about: str
+    build: Callable[[Path], None] | None = None
+    checksums: Path | None = None
+
+    def sums_path(self) -> Path:
+        return self.checksums or CHECKSUMS_DIR / f"{self.name}.sha256"
+
+    def resolve_sources(self, sums: dict[str, str]) -> tuple[Source, ...]:
+        return self.sources(sums) if callable(self.sources) else self.sources
+
+
+def _raw(repo: str, commit: str, pairs) -> tuple[Source, ...]:
+    """Per-file sources from a GitHub repository pinned to a commit: ``(path in repo, dest)``."""
+    base = f"https://raw.githubusercontent.com/{repo}/{commit}/"
+    return tuple(Source((base + src,), "file", (("", dest),)) for src, dest in pairs)
+
+
+def _listed(sums: dict[str, str], folder: str) -> list[str]:
+    return sorted(rel.split("/", 1)[1] for rel in sums if rel.startswith(folder + "/"))
+
+
+# Set5/Set14 (Bevilacqua et al. 2012; Zeyde et al. 2010) and BSD100 (the BSDS300 test images) have
+# no single canonical archive whose files match the book's: the originals are BMP/JPEG (BSD100 is
+# 481x321). The sources are the public copies the team's files were taken from, pinned to their
+# commits, so the bytes are the listed ones (shared/data/MANIFEST.md). Set5/Set14: the colour
+# `CSet5`/`CSet14` folders, same file names (uncertain: names taken from the manifest, not checked
+# online). BSD100: `data/bsd100/img_001.png`..`img_100.png` (480x320 crops), renamed to their
+# Berkeley ids; the source numbers the ids sorted as strings (img_001 -> 101085, ...,
+# img_012 -> 12084, ..., img_100 -> 97033).
+_DENOISE = ("majedelhelou/denoising_datasets", "58234876fef6f1b56306705c78dfd40cdb837b86")
+_DCSCN = ("jiny2001/dcscn-super-resolution", "d382bc30d41c94ac72f8cb148d61cc4864b3b380")
+_SRCNN = ("tegg89/SRCNN-Tensorflow", "78be1a24697935fc39a3a8cf59a6632264afade7")
+
+
+def _sr_sources(sums: dict[str, str]) -> tuple[Source, ...]:
+    pairs = [(f"C{s}/{n}", f"{s}/{n}") for s in ("Set5", "Set14") for n in _listed(sums, s)]
+    bsd = [(f"data/bsd100/img_{i:03d}.png", f"BSD100/{n}")
+           for i, n in enumerate(sorted(_listed(sums, "BSD100"), key=lambda n: n[:-4]), 1)]
+    return _raw(*_DENOISE, pairs) + _raw(*_DCSCN, bsd)
+
+
+# T91 (Yang et al. 2010, as distributed with SRCNN): the authors' pages no longer serve the bare
+# images, so each file comes from jiny2001's copy, with tegg89's byte-identical `Train/` as mirror.
+# BSD200: the canonical BSDS500 release (its train split is BSDS300's); the team's files came from
+# the BIDS/BSDS500 mirror of that release (uncertain: assumed byte-identical, not checked online).
+_BSR = "eecs.berkeley.edu/Research/Projects/CS/vision/grouping/BSR/BSR_bsds500.tgz"
+BSR_URLS = (f"https://www2.{_BSR}", f"http://www.{_BSR}")
+
+
+def _sr_train_sources(sums: dict[str, str]) -> tuple[Source, ...]:
+    t91 = []
+    for n in _listed(sums, "T91"):
+        urls = (f"https://raw.githubusercontent.com/{_DCSCN[0]}/{_DCSCN[1]}/data/yang91/{n}",
+                f"https://raw.githubusercontent.com/{_SRCNN[0]}/{_SRCNN[1]}/Train/{n}")
+        t91.append(Source(urls, "file", (("", f"T91/{n}"),)))
+    bsd = Source(BSR_URLS, "tar", (("BSR/BSDS500/data/images/train", "BSD200"),))
+    return tuple(t91) + (bsd,)
+
+
+# GLUE, as GLUE's download_glue_data.py makes it: RTE and STS-B are the task zips; MRPC is not
+# hosted by GLUE (licence), so the script downloads SentEval's tokenized `msr_paraphrase_train.txt`
+# and GLUE's `mrpc_dev_ids.tsv` and splits train/dev itself (:func:`split_mrpc`). The two MRPC
+# downloads' sha256 equal the ones Hugging Face `datasets` records for these URLs; the task zips
+# are assumed to hold the team's bytes (uncertain, not checked online).
+GLUE = "https://dl.fbaipublicfiles.com/glue/data/"
+SENTEVAL = "https://dl.fbaipublicfiles.com/senteval/senteval_data/"
+
+
+def split_mrpc(folder: Path) -> None:
+    """Write ``MRPC/train.tsv`` and ``MRPC/dev.tsv`` from ``msr_paraphrase_train.txt`` as GLUE does:
+    header kept in both, a row goes to dev when its id pair is in ``dev_ids.tsv``, order kept."""
+    mrpc = folder / "MRPC"
+    with open(mrpc / "dev_ids.tsv", encoding="utf8") as f:
+        dev_ids = {tuple(row.strip().split("\t")) for row in f}
+    with open(mrpc / "msr_paraphrase_train.txt", encoding="utf8") as src, \
+            open(mrpc / "train.tsv", "w", encoding="utf8") as train, \
+            open(mrpc / "dev.tsv", "w", encoding="utf8") as dev:
+        header = src.readline()
+        train.write(header)
+        dev.write(header)
+        for row in src:
+            label, id1, id2, s1, s2 = row.strip().split("\t")
+            out = dev if (id1, id2) in dev_ids else train
+            out.write("\t".join((label, id1, id2, s1, s2)) + "\n")
+
+
+PIX2PIX = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
+CYCLEGAN = "efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (
+    Dataset("facades", (Source((PIX2PIX + "facades.tar.gz",), "tar", (("facades", ""),)),),
+            "pix2pix facades (Isola et al.; CMP Facade Database): {train,val,test}/N.jpg"),
+    Dataset("horse2zebra", (Source((f"https://{CYCLEGAN}horse2zebra.zip",
+                                    f"http://{CYCLEGAN}horse2zebra.zip"), "zip",
+                                   (("horse2zebra", ""),)),),
+            "CycleGAN horse2zebra: {trainA,trainB,testA,testB}; the list holds an 80+80 train "
+            "subset and the full test sets, the archive's other train images are kept unverified"),
+    Dataset("sr", _sr_sources, "SR benchmarks Set5, Set14, BSD100 (HR PNG)"),
+    Dataset("sr_train", _sr_train_sources, "SR training sets T91 (BMP) and BSD200 (JPEG)"),
+    Dataset("glue", (Source((GLUE + "RTE.zip",), "zip", (("RTE", "RTE"),)),
+                     Source((GLUE + "STS-B.zip",), "zip", (("STS-B", "STS-B"),)),
+                     Source((SENTEVAL + "msr_paraphrase_train.txt",), "file",
+                            (("", "MRPC/msr_paraphrase_train.txt"),)),
+                     Source((GLUE + "mrpc_dev_ids.tsv",), "file", (("", "MRPC/dev_ids.tsv"),))),
+            "GLUE MRPC, RTE, STS-B (train and dev)", build=split_mrpc),
+)}
+
+
+def load_sums(path: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` from a list of ``sha256  path`` lines (``#`` lines skipped)."""
+    sums = {}
+    for line in Path(path).read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, rel = line.split(maxsplit=1)
+            sums[rel.lstrip("*").removeprefix("./")] = digest.lower()
+    if not sums:
+        raise DataError(f"{path} lists no files.")
+    return sums
+
+
+def _stamp_path(folder: Path) -> Path:
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "verified" / f"{folder.name}-{key}.json"
+
+
+def _check(ds: Dataset, folder: Path, sums: dict[str, str], full: bool) -> list[str]:
+    """The listed files missing under ``folder``; raises DataError on the first corrupt one.
+
+    Files whose (size, mtime, inode) match the stamp of an earlier check are not hashed again.
+    """
+    sums_hash = hashlib.sha256(ds.sums_path().read_bytes()).hexdigest()
+    stamp_file, old = _stamp_path(folder), {}
+    if not full:
+        try:
+            saved = json.loads(stamp_file.read_text())
+            old = saved["files"] if saved.get("sums") == sums_hash else {}
+        except (OSError, ValueError, KeyError):
+            old = {}
+    missing, fresh = [], {}
+    try:
+        for rel, digest in sums.items():
+            path = folder / rel
+            try:
+                key = _key(path)
+            except FileNotFoundError:
+                missing.append(rel)
+                continue
+            if old.get(rel) != key:
+                actual = sha256sum(path)
+                if actual != digest:
+                    raise DataError(
+                        f"{path} is corrupt: its sha256 is {actual}, expected {digest} "
+                        f"({ds.sums_path().name}). It was not used. Delete {folder} to download "
+                        f"{ds.name} again from {_urls(ds, sums, rel)}, or set {DATA_ENV} to a "
+                        f"directory holding a good copy of {ds.name}/.")
+            fresh[rel] = key
+    finally:
+        _save_stamp(stamp_file, sums_hash, fresh)
+    return missing
+
+
+def _save_stamp(stamp_file: Path, sums_hash: str, files: dict) -> None:
+    try:
+        stamp_file.parent.mkdir(parents=True, exist_ok=True)
+        stamp_file.write_text(json.dumps({"sums": sums_hash, "files": files}))
+    except OSError:
+        pass  # a read-only cache only costs re-hashing next time
+
+
+def _key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _urls(ds: Dataset, sums: dict[str, str], rel: str | None = None) -> str:
+    """The URL(s) a listed file comes from (all of the dataset's when it is not known)."""
+    sources = ds.resolve_sources(sums)
+    if rel is not None:
+        for src in sources:
+            for inner, dest in src.moves:
+                if src.kind == "file" and rel == dest or src.kind != "file" and (
+                        dest == "" or rel == dest or rel.startswith(dest + "/")):
+                    return " or ".join(src.urls)
+    urls = [u for s in sources for u in s.urls[:1]]
+    return ", ".join(urls[:3]) + (f" (and {len(urls) - 3} more)" if len(urls) > 3 else "")
+
+
+def _safe_unpack(src: Source, url: str, archive: Path, out: Path) -> None:
+    """Unpack a tar (``filter="data"``) or zip (member paths checked) archive into ``out``."""
+    try:
+        if src.kind == "tar":
+            with tarfile.open(archive) as tar:
+                tar.extractall(out, filter="data")
+        else:
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+                    link = stat.S_ISLNK(info.external_attr >> 16)
+                    if link or not parts or parts[0] == "/" or ".." in parts or ":" in parts[0]:
+                        raise DataError(f"{url} holds an unsafe member {info.filename!r}; "
+                                        f"not used.")
+                zf.extractall(out)
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
+        raise DataError(f"{url} is not a readable {src.kind} archive ({e}); it was discarded. "
+                        f"Set {DATA_ENV} to a directory that holds the dataset instead.") from e
+
+
+def _place(src: Source, url: str, fetched: Path, staging: Path, work: Path) -> None:
+    """Unpack ``fetched`` and move the parts named by ``src.moves`` into ``staging``."""
+    if src.kind == "file":
+        dest = staging / src.moves[0][1]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(fetched, dest)
+        return
+    out = Path(tempfile.mkdtemp(prefix="unpack-", dir=work))
+    _safe_unpack(src, url, fetched, out)
+    for inner, dest in src.moves:
+        part = out / inner
+        if not part.exists():
+            raise DataError(f"{url} holds no {inner!r}: not the expected archive; "
+                            f"nothing installed.")
+        files = [part] if part.is_file() else sorted(p for p in part.rglob("*") if p.is_file())
+        for f in files:
+            target = staging / dest / f.relative_to(part) if f != part else staging / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+    shutil.rmtree(out)
+
+
+def _install(ds: Dataset, sums: dict[str, str]) -> Path:
+    """Download, unpack, lay out and verify ``ds`` in a staging folder, then rename it into place.
+
+    The place is ``data_dir()/name`` when the data directory is writable and holds no ``name/``,
+    ``cache_dir()/name`` otherwise (an incomplete earlier copy there is swapped out)."""
+    free = _writable(data_dir()) and not (data_dir() / ds.name).exists()
+    base = data_dir() if free else cache_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / ds.name
+    work = Path(tempfile.mkdtemp(prefix=f".{ds.name}.partial-", dir=base))
+    downloads = cache_dir() / "downloads" / ds.name
+    try:
+        staging = work / ds.name
+        staging.mkdir()
+        for i, src in enumerate(ds.resolve_sources(sums)):
+            name = PurePosixPath(src.urls[0].split("?")[0]).name
+            errors = []
+            for url in src.urls:
+                try:
+                    fetched = download(url, downloads / f"{i:03d}" / name, None,
+                                       desc=f"{ds.name}: {name}")
+                    break
+                except DataError as e:
+                    errors.append(str(e).splitlines()[0])
+            else:
+                raise DataError(
+                    "\n".join(errors) + f"\nThe {ds.name} dataset could not be downloaded to "
+                    f"{target}. Offline? Set {DATA_ENV} to a directory holding {ds.name}/ (the "
+                    f"files listed in {ds.sums_path()}).")
+            _place(src, url, fetched, staging, work)
+        if ds.build:
+            try:
+                ds.build(staging)
+            except (OSError, ValueError) as e:  # a download that is not what the build expects
+                raise DataError(f"Could not lay out {ds.name} from {_urls(ds, sums)} ({e}); "
+                                f"nothing was installed. Set {DATA_ENV} to a directory holding "
+                                f"a good copy of {ds.name}/.") from e
+        for rel, digest in sums.items():
+            path = staging / rel
+            if not path.is_file():
+                raise DataError(f"{ds.name}/{rel} is missing from what {_urls(ds, sums, rel)} "
+                                f"unpacked to; nothing was installed. Set {DATA_ENV} to a "
+                                f"directory holding a good copy of {ds.name}/.")
+            actual = sha256sum(path)
+            if actual != digest:
+                raise DataError(f"{ds.name}/{rel} as downloaded from {_urls(ds, sums, rel)} is "
+                                f"corrupt: sha256 {actual}, expected {digest}; nothing was "
+                                f"installed. Set {DATA_ENV} to a directory holding a good copy.")
+        if target.exists():  # an incomplete earlier copy in the cache: swap it out
+            os.replace(target, work / "old")
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(downloads, ignore_errors=True)
+    sums_hash = hashlib.sha256(ds.sums_path().read_bytes()).hexdigest()
+    _save_stamp(_stamp_path(target), sums_hash, {rel: _key(target / rel) for rel in sums})
+    return target
+
+
+def dataset_dir(name: str, full_check: bool | None = None) -> Path:
+    """The folder of dataset ``name``, every listed file present and verified.
+
+    Looks in ``data_dir()/name`` then ``cache_dir()/name``; a complete verified copy is returned.
+    A corrupt listed file raises DataError (reported, never used, never replaced). When no complete
+    copy exists, the dataset is downloaded and installed (see the module docstring): into the data
+    directory when it is writable and holds no ``name/`` yet, into the cache otherwise.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    ds = DATASETS[name]
+    if full_check is None:
+        full_check = os.environ.get("MTADAM_VERIFY", "").lower() == "full"
+    sums = load_sums(ds.sums_path())
+    seen = set()
+    for base in (data_dir(), cache_dir()):
+        folder = base / name
+        if folder.is_dir() and folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            if not _check(ds, folder, sums, full_check):
+                return folder
+    return _install(ds, sums)
