@@ -227,6 +227,7 @@ class MTAdam(Optimizer):
         use_batched = self.grad_mode == "batched" or (
             self.grad_mode == "auto" and tparams[0].is_cuda and not self._batched_failed and num_terms > 1
         )
+        # line 5, for every term i: g^i = (g^i_1..g^i_L) <- grad_theta f^i_t(theta_{t-1})
         per_term = None
         if use_batched:
             try:
@@ -337,7 +338,7 @@ class MTAdam(Optimizer):
             self._check_num_terms(num_terms)
             ranks = self._check_ranks(ranks, num_terms)
             loss_values = [loss.detach().reshape(()) for loss in losses]
-            grads = self._grads_from_losses(losses, params, retain_graph)
+            grads = self._grads_from_losses(losses, params, retain_graph)  # lines 4-5
         else:
             grads = self._check_grads(grads, params)
             num_terms = len(grads)
@@ -409,6 +410,7 @@ class MTAdam(Optimizer):
             g[0] = torch._foreach_add(g[0], active, alpha=wd)  # L2 once per step, inside the anchor term
         cdtype = torch.float64 if any(p.dtype == torch.float64 for p in active) else torch.float32
         flat = [t for row in g for t in row]
+        # ||g^i_l||_2 of line 7, for every term i and layer l at once: norms[i, l]
         norms = torch.stack([x.to(cdtype) for x in torch._foreach_norm(flat)]).view(num_terms, len(active))
         return dict(group=group, active=active, idx=idx, flat=flat, norms=norms, cdtype=cdtype)
 
@@ -436,7 +438,8 @@ class MTAdam(Optimizer):
         nparams = len(active)
         device = active[0].device
 
-        # lazy state initialisation (Algorithm 1 lines 1-2)
+        # lines 1-2, lazily at a parameter's first step: m^i_0, v^i_0 <- 0, 0 and n^i_{l,0} <- 1
+        # (norm_init="one"; "first" marks n unseen instead, and line 7 starts it at the first norm)
         for p in active:
             st = self.state[p]
             if "m" not in st:
@@ -448,34 +451,39 @@ class MTAdam(Optimizer):
                 st["seen"] = torch.zeros((num_terms,), dtype=torch.bool, device=p.device)
         states = [self.state[p] for p in active]
         steps = [st["step"] for st in states]
-        torch._foreach_add_(steps, 1.0)
+        torch._foreach_add_(steps, 1.0)  # line 3: t <- t + 1
         step_values = [s.item() for s in steps]  # CPU tensors: no device synchronisation
         bias1 = [1.0 - beta1 ** t for t in step_values]
         bias2_sqrt = [math.sqrt(1.0 - beta2 ** t) for t in step_values]
 
-        # lines 6-8: running norms, anchor, scale
+        # lines 6-8 for all layers l at once (one column per layer): n^i_{l,t-1}
         n_prev = torch.stack([st["n"].to(cdtype) for st in states], dim=1)  # [I, P]
         seen_prev = torch.stack([st["seen"] for st in states], dim=1)
-        if group["normalize"] == "global":
+        if group["normalize"] == "global":  # ablation (ii): one layer = the whole param group
             norms = norms.square().sum(dim=1, keepdim=True).sqrt().expand(num_terms, nparams)
         nonzero = norms > 0
+        # line 7: n^i_{l,t} <- beta3 n^i_{l,t-1} + (1 - beta3) ||g^i_l||_2
+        #   (norm_init="first": a running norm not yet seen starts at the first non-zero norm)
         if group["norm_init"] == "first":
             ema = torch.where(seen_prev, beta3 * n_prev + (1.0 - beta3) * norms, norms)
         else:
             ema = beta3 * n_prev + (1.0 - beta3) * norms
         seen = seen_prev | nonzero
-        if group["normalize"] == "none":
+        # line 8: g^i_l <- n^1_{l,t} g^i_l / n^i_{l,t}, kept as the factor
+        # scale[i, l] = n^1_{l,t} / n^i_{l,t}, applied in lines 9-10 (gradients are never copied)
+        if group["normalize"] == "none":  # ablation (i): no line 8
             scale = torch.ones((num_terms, nparams), dtype=cdtype, device=device)
         else:
-            if group["anchor"]:
+            if group["anchor"]:  # n^1_{l,t}: the anchor (or the first term to reach layer l)
                 first_seen = seen.to(torch.uint8).argmax(dim=0, keepdim=True)  # the anchor, or the fallback
                 numer = ema.gather(0, first_seen)
-            else:
+            else:  # ablation (iii): g^i_l <- g^i_l / n^i_{l,t}
                 numer = torch.ones((1, nparams), dtype=cdtype, device=device)
             safe = torch.where(ema > 0, ema, torch.ones_like(ema))
             scale = torch.where(ema > 0, numer / safe, torch.zeros_like(ema))
-        if ranks is not None:
+        if ranks is not None:  # line 8 with ranks: g^i_l <- rank_i n^1_{l,t} g^i_l / n^i_{l,t}
             scale = scale * torch.tensor(ranks, dtype=cdtype, device=device).unsqueeze(1)
+        # line 7: store n^i_{l,t}
         torch._foreach_copy_([st["n"] for st in states], list(ema.unbind(1)))
         torch._foreach_copy_([st["seen"] for st in states], list(seen.unbind(1)))
 
@@ -487,8 +495,10 @@ class MTAdam(Optimizer):
         uniform = all(t.dtype == flat[0].dtype for t in flat)
         c1 = ((1.0 - beta1) * scale_flat).to(flat[0].dtype) if uniform else (1.0 - beta1) * scale_flat
         c1 = [c if uniform else c.to(t.dtype) for c, t in zip(c1.unbind(), flat)]
+        # line 9: m^i_t <- beta1 m^i_{t-1} + (1 - beta1) g^i  (g^i of line 8 = scale g^i of line 5)
         torch._foreach_mul_(m_flat, beta1)
         torch._foreach_addcmul_(m_flat, flat, c1)  # 0-dim factors broadcast: no copy of the gradients
+        # line 10: v^i_t <- beta2 v^i_{t-1} + (1 - beta2) (g^i)^2  (the scale enters squared)
         torch._foreach_mul_(v_flat, beta2)
         c2 = (1.0 - beta2) * scale_flat * scale_flat
         if self._host_scalars(device):
@@ -507,21 +517,25 @@ class MTAdam(Optimizer):
         #            = -lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps*sqrt(1-b2^t))   (one pass fewer)
         # The shared denominator is the step's one temporary (as in torch.optim.Adam); each term's
         # m then updates the parameters through it, so no sum of the m's is materialised.
+        # line 11: mhat^i_t <- m^i_t / (1 - beta1^t) and line 12: vhat^i_t <- v^i_t / (1 - beta2^t),
+        # folded into the step size and eps (bias1, bias2_sqrt above), never materialised
         step_sizes = [-lr * b2 / b1 for b1, b2 in zip(bias1, bias2_sqrt)]
         eps_scaled = [eps * b2 for b2 in bias2_sqrt]
         m_rows = [m_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
         v_rows = [v_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
-        if group["denom"] == "own":
+        if group["denom"] == "own":  # ablation (iv): line 14 with each term's own vhat^i
             den = None
-            for i in range(num_terms):
+            for i in range(num_terms):  # line 13: for i = 1..I
                 if den is None:
                     den = torch._foreach_sqrt(v_rows[i])
                 else:
                     torch._foreach_copy_(den, v_rows[i])
                     torch._foreach_sqrt_(den)
                 torch._foreach_add_(den, eps_scaled)
+                # line 14, own denominator: theta <- theta - alpha mhat^i / (sqrt(vhat^i) + eps)
                 torch._foreach_addcdiv_(active, m_rows[i], den, step_sizes)
             return plan["idx"], scale
+        # line 14, the shared denominator: sqrt(max(vhat^1_t..vhat^I_t)) + eps
         if num_terms == 1:
             den = torch._foreach_sqrt(v_rows[0])
         else:
@@ -529,15 +543,17 @@ class MTAdam(Optimizer):
                 den = torch._foreach_maximum(v_rows[0], v_rows[1])
                 for i in range(2, num_terms):
                     torch._foreach_maximum_(den, v_rows[i])
-            else:  # "mean"
+            else:  # "mean", ablation (v): the mean of the vhat^i instead of the max
                 den = torch._foreach_add(v_rows[0], v_rows[1])
                 for i in range(2, num_terms):
                     torch._foreach_add_(den, v_rows[i])
                 torch._foreach_mul_(den, 1.0 / num_terms)
             torch._foreach_sqrt_(den)
         torch._foreach_add_(den, eps_scaled)
-        for i in range(num_terms):
+        for i in range(num_terms):  # line 13: for i = 1..I
+            # line 14: theta_{t-1} <- theta_{t-1} - alpha mhat^i_t / (sqrt(max_i vhat^i_t) + eps)
             torch._foreach_addcdiv_(active, m_rows[i], den, step_sizes)
+        # line 15: theta_t <- theta_{t-1} (the parameters were updated in place)
         return plan["idx"], scale
 
     def effective_weights(self) -> Tensor:
