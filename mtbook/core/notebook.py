@@ -67,3 +67,21 @@ def setup(profile: str | None = None, quiet: bool = False) -> str:
         if name == "smoke":
             print("smoke profile: this only proves the code runs; its numbers are not results.")
     return name
+
+
+GLUED: dict = {}
+
+
+def glue(name: str, value, display: bool = False):
+    """Make ``value`` available to the page's prose as {glue:text}`name` (myst-nb), and return it.
+
+    Numbers in the book's prose come from records through this, never typed by hand. Where myst-nb is
+    not installed (a bare Colab kernel) the value is only kept in :data:`GLUED`.
+    """
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - Colab without the book's extras
+        return value
+    _glue(name, value, display=display)
+    return value
