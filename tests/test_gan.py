@@ -360,3 +360,13 @@ def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_pat
         [(t["lam"], t["state"], t["epochs"]) for t in first["extra"]["trials"]]
     now = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}
     assert now == ckpts  # no epoch was trained again (no checkpoint rewritten)
+
+
+def test_checkpoints_are_deleted_after_the_record_when_not_kept(tmp_path, monkeypatch):
+    """At full, a checkpoint is ~1 GB (40 Hyperband trials: ~27 GB); once the record exists it is deleted."""
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(P.CONFIG, "smoke", dict(P.CONFIG["smoke"], keep_checkpoints=False))
+    [rec] = P.run_all("smoke", methods=["hyperband"], verbose=False)
+    assert rec["method"] == "hyperband" and not list((tmp_path / "cache").rglob("epoch_*.pt"))
+    assert P.CONFIG["full"]["keep_checkpoints"] is False and P.CONFIG["cpu"].get("keep_checkpoints", True)

@@ -55,11 +55,12 @@ def run_or_load(experiment: str, method: str, seed: int, config: dict, fn: Calla
 
 def run_grid(jobs: Iterable[dict], run: Callable[[dict, object], dict], *, desc: str,
              total_units: Callable[[dict], int] = lambda job: 1, profile: str | None = None,
-             verbose: bool = True) -> list[dict]:
+             verbose: bool = True, after_save: Callable[[dict], None] | None = None) -> list[dict]:
     """Run every job that has no matching record; return all their records in job order.
 
     A job is ``dict(experiment, method, seed, config, **anything)``; ``run(job, bar)`` trains it and
     returns ``dict(metrics, curves, extra)`` (it may advance ``bar`` by ``total_units(job)``).
+    ``after_save(job)`` runs once a job's record is written (e.g. to delete its checkpoints).
     """
     from tqdm.auto import tqdm
 
@@ -77,6 +78,8 @@ def run_grid(jobs: Iterable[dict], run: Callable[[dict, object], dict], *, desc:
             bar.set_postfix_str(f"{job['method']} seed {job['seed']}")
             rec = run_or_load(job["experiment"], job["method"], job["seed"], job["config"],
                               lambda job=job: run(job, bar), profile)
+            if after_save is not None:
+                after_save(job)
         out.append(rec)
     bar.close()
     return out

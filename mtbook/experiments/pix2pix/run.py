@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -159,12 +160,17 @@ def run_all(profile: str | None = None, methods=None, verbose: bool = True, data
         _save_samples(profile, m, seed, res["samples"], exp)
         return _record(res)
 
+    def after_save(job):  # checkpoints only serve an interrupted run; at full they are ~1 GB each
+        if not cfg.get("keep_checkpoints", True):
+            folder = checkpoint_dir(profile, f"{job['method']}__seed{job['seed']}", job["experiment"])
+            shutil.rmtree(folder, ignore_errors=True)
+
     n_train = cfg["train_limit"] or 400
     per_run = gan.steps_per_epoch(n_train, cfg["batch_size"]) * (cfg["epochs"] + cfg.get("epochs_decay", 0))
     t0 = time.time()
     recs = run_grid(jobs(cfg, methods), run, desc=f"pix2pix {profile} (steps; Hyperband counted at most)",
                     total_units=lambda j: per_run * (cfg["hb_trials"] if j["method"] == "hyperband" else 1),
-                    profile=profile, verbose=verbose)
+                    profile=profile, verbose=verbose, after_save=after_save)
     if verbose and time.time() - t0 > 60:
         print(f"pix2pix {profile}: {len(recs)} records in {time.time() - t0:.0f} s")
     return recs

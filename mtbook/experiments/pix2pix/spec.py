@@ -99,7 +99,7 @@ CONFIG = {
     "full": dict(_COMMON, seeds=[0], size=256, num_downs=8, ngf=64, ndf=64, n_layers=3, batch_size=1,
                  epochs=100, epochs_decay=100, train_limit=None, val_limit=None, test_limit=None,
                  jitter=True, test_mode="train", test_batch_size=1, hb_trials=40, fid_per_epoch=True,
-                 log_every=100, threads=None),
+                 log_every=100, threads=None, keep_checkpoints=False),
 }
 DATASETS = ("facades", "maps")
 
