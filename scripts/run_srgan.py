@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Run (or resume) the SRGAN chapter's runs of one profile: Table 6 and the motivation (Figs. 2/6).
 
-    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data nohup .venv/bin/python scripts/run_srgan.py > srgan_cpu.log 2>&1 &
+    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data \
+        nohup .venv/bin/python scripts/run_srgan.py > srgan_cpu.log 2>&1 &
 
 Seed by seed (all Table 6 rows, then the six motivation runs), so a partial run still gives every
 row and both panels with fewer seeds. Runs whose record exists (same config) are skipped; an

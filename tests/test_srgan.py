@@ -1,5 +1,6 @@
-"""SRGAN (mtbook.gan.nets_srgan, mtbook.experiments.srgan): networks, data, metrics, the motivation's
-gradient rescaling, the VGG path offline, the smoke grids, and a full-size dry run on real images."""
+"""SRGAN (mtbook.gan.nets_srgan, mtbook.experiments.srgan): networks, data, metrics, the
+motivation's gradient rescaling, the VGG path offline, the smoke grids, and a full-size dry run
+on real images."""
 
 import json
 import urllib.error
@@ -141,7 +142,7 @@ def test_smoke_grids_write_records_with_the_perceptual_label(tmp_path, monkeypat
 
 
 def test_full_config_dry_run_on_two_real_images():
-    """The ``full`` sizes (16 x 64 SRResNet, ndf 64 discriminator, VGG19 up to conv5_4, 96 px crops):
+    """The ``full`` sizes (16 x 64 SRResNet, ndf 64 discriminator, VGG19 to conv5_4, 96 px crops):
     two generator steps and one evaluation on the CPU, on two real training images. The VGG here has
     random weights (no download offline): this checks shapes and the code path, never a number."""
     cfg = S.config("full")

@@ -1,14 +1,15 @@
 """SRGAN's networks (Ledig et al. 2017, Fig. 4), x4: the SRResNet generator and the discriminator.
 
 * :class:`SRResNet` -- 9x9 conv + PReLU; ``n_blocks`` residual blocks (conv3x3-BN-PReLU-conv3x3-BN,
-  identity skip); conv3x3-BN plus a skip from before the blocks; two x2 upsamplers (conv3x3 to 4x the
-  channels, ``PixelShuffle(2)``, PReLU); a 9x9 output conv. SRGAN: ``n_blocks=16, nf=64``. The output
-  has no activation (images in [-1, 1]; the metrics clamp).
-* :class:`SRDiscriminator` -- eight 3x3 convs with LeakyReLU(0.2), widths ``ndf x (1,1,2,2,4,4,8,8)``,
-  stride 2 at every second conv, BatchNorm from the second conv on; then dense 1024, LeakyReLU, dense
-  1 (a logit). SRGAN: ``ndf=64`` on 96x96 crops (6x6 maps before the dense layers); an adaptive
-  average pool to 6x6 makes other sizes work (identity at 96 px). ``features=True`` also returns the
-  eight conv activations (used by the feature-matching perceptual stand-in).
+  identity skip); conv3x3-BN plus a skip from before the blocks; two x2 upsamplers (conv3x3 to 4x
+  the channels, ``PixelShuffle(2)``, PReLU); a 9x9 output conv. SRGAN: ``n_blocks=16, nf=64``. The
+  output has no activation (images in [-1, 1]; the metrics clamp).
+* :class:`SRDiscriminator` -- eight 3x3 convs with LeakyReLU(0.2), widths
+  ``ndf x (1,1,2,2,4,4,8,8)``, stride 2 at every second conv, BatchNorm from the second conv on;
+  then dense 1024, LeakyReLU, dense 1 (a logit). SRGAN: ``ndf=64`` on 96x96 crops (6x6 maps
+  before the dense layers); an adaptive average pool to 6x6 makes other sizes work (identity at
+  96 px). ``features=True`` also returns the eight conv activations (used by the feature-matching
+  perceptual stand-in).
 
 Both keep PyTorch's default initialisation (as the common SRGAN re-implementations do).
 """
@@ -59,7 +60,7 @@ class SRResNet(nn.Module):
 
 
 class SRDiscriminator(nn.Module):
-    """SRGAN's discriminator; ``forward(x, features=True)`` returns ``(logit, [conv activations])``."""
+    """SRGAN's discriminator; ``forward(x, features=True)``: ``(logit, [conv activations])``."""
 
     WIDTHS = (1, 1, 2, 2, 4, 4, 8, 8)
 

@@ -1,10 +1,11 @@
-"""SRGAN as a :class:`mtbook.gan.GanSetup`: data, the three terms, the motivation's rescaling, metrics.
+"""SRGAN as a :class:`mtbook.gan.GanSetup`: data, the three terms, the motivation's rescaling,
+metrics.
 
 Data. Training HR images: ``sr_train`` (T91 + BSD200; images smaller than one HR crop are skipped).
 Each step draws ``batch_size`` random HR crops of ``4 * lr_size`` px (random horizontal flip) and
 makes the LR input by bicubic x4 downsampling (PyTorch's antialiased bicubic, the kernel of MATLAB's
-``imresize``), rounded to 8 bit as a saved LR image would be. Test: Set14, BSD100, Set5, each HR image
-cropped to a multiple of 4 ("mod-crop"), its LR made the same way. Images in [-1, 1].
+``imresize``), rounded to 8 bit as a saved LR image would be. Test: Set14, BSD100, Set5, each HR
+image cropped to a multiple of 4 ("mod-crop"), its LR made the same way. Images in [-1, 1].
 
 Terms (images in [-1, 1]), anchor first: ``MSE`` = mean (G(x) - y)^2; ``GAN`` = BCE(D(G(x)), real)
 (SRGAN's -log D(G(x))); ``perc`` = :class:`VGGLoss` or :class:`DFeatureMatching` (see ``spec``).
@@ -12,10 +13,11 @@ Discriminator: BCE(D(y), real) + BCE(D(G(x)), fake), updated before G on the sam
 
 Metrics as SRGAN reports them: PSNR and SSIM on the **Y channel** (ITU-R BT.601 luma, MATLAB's
 ``rgb2ycbcr``: Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 for 8-bit R, G, B), after removing
-a **4-pixel border** (the scale) from each side, **data range 255**; SSIM with Wang et al.'s Gaussian
-window (sigma 1.5, population covariances). SR papers evaluate luma because the eye is most
-sensitive to it and the chroma of a bicubic upsampling is hard to beat; the border is dropped because
-no method can know the pixels beyond the image edge. Outputs are clamped and rounded to 8 bit first.
+a **4-pixel border** (the scale) from each side, **data range 255**; SSIM with Wang et al.'s
+Gaussian window (sigma 1.5, population covariances). SR papers evaluate luma because the eye is most
+sensitive to it and the chroma of a bicubic upsampling is hard to beat; the border is dropped
+because no method can know the pixels beyond the image edge. Outputs are clamped and rounded to
+8 bit first.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def load_train(cfg: dict) -> list[torch.Tensor]:
 
 
 def load_test(name: str, cfg: dict) -> dict:
-    """``dict(names, hr=[uint8 [3, H, W]], lr=[uint8 [3, H/4, W/4]])`` of one test set, mod-cropped."""
+    """``dict(names, hr=[uint8 [3, H, W]], lr=[uint8 [3, H/4, W/4]])``: a test set, mod-cropped."""
     folder = _sr_dirs()[0] / name
     files = sorted(folder.glob("*.png"))[: cfg.get("test_limit") or None]
     if not files:
@@ -115,7 +117,7 @@ def load_data(cfg: dict) -> dict:
 
 
 def random_batch(images: list[torch.Tensor], cfg: dict, gen: torch.Generator) -> dict:
-    """``dict(lr, hr)`` in [-1, 1]: random HR crops (and flips) of random images, LR by bicubic x4."""
+    """``dict(lr, hr)`` in [-1, 1]: random HR crops (and flips) of random images; LR: bicubic x4."""
     hr_size = cfg["scale"] * cfg["lr_size"]
     crops = []
     for i in torch.randint(0, len(images), (int(cfg["batch_size"]),), generator=gen).tolist():
@@ -132,23 +134,24 @@ def random_batch(images: list[torch.Tensor], cfg: dict, gen: torch.Generator) ->
 
 
 class DFeatureMatching:
-    """Perceptual stand-in: mean over D's conv layers of MSE(D_k(G(x)), D_k(y)) (pix2pixHD-style)."""
+    """Perceptual stand-in: mean over D's conv layers of MSE(D_k(G(x)), D_k(y)) (as pix2pixHD)."""
 
     name = "dfm"
 
     def __call__(self, fake_feats: list, real_feats: list) -> torch.Tensor:
-        return sum(F.mse_loss(a, b.detach()) for a, b in zip(fake_feats, real_feats)) / len(
-            fake_feats
-        )
+        per_layer = [F.mse_loss(a, b.detach()) for a, b in zip(fake_feats, real_feats)]
+        return sum(per_layer) / len(per_layer)
 
 
 class VGGLoss(nn.Module):
-    """SRGAN's VGG19 phi_5,4 loss: MSE of conv5_4 activations (after ReLU) / 12.75, ImageNet input norm.
+    """SRGAN's VGG19 phi_5,4 loss: MSE of conv5_4 activations (after ReLU) / 12.75, with
+    ImageNet input normalisation.
 
     The weights are torchvision's ``IMAGENET1K_V1`` (``vgg19-dcbb9e9d.pth``), loaded through
-    torchvision, which downloads them to the torch hub cache and checks the SHA-256 prefix in the file
-    name (``check_hash=True``). Offline and absent: RuntimeError saying so. ``random_weights=True``
-    builds the same network untrained, for tests of the code path only (never a result).
+    torchvision, which downloads them to the torch hub cache and checks the SHA-256 prefix in
+    the file name (``check_hash=True``). Offline and absent: RuntimeError saying so.
+    ``random_weights=True`` builds the same network untrained, for tests of the code path only
+    (never a result).
     """
 
     name = "vgg19"
@@ -210,7 +213,8 @@ def rescaled(
 ) -> torch.Tensor:
     """``term`` whose gradient, per parameter tensor, is rescaled to the norm of ``ref``'s gradient.
 
-    Returns a tensor with ``term``'s value and the gradient ``sum_l (|g_ref,l| / |g_term,l|) g_term,l``
+    Returns a tensor with ``term``'s value and the gradient
+    ``sum_l (|g_ref,l| / |g_term,l|) g_term,l``
     (a linear surrogate); ``ref``'s gradient is only measured, never applied.
     """
     g_t = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
@@ -228,7 +232,8 @@ def make_setup(
     """The GanSetup of one run: generator terms ``terms`` (names from MSE, GAN, perc; anchor first).
 
     ``rescale=(index, reference_name, reference_weight)``: the term at ``index`` gets the gradient
-    magnitude of ``reference_weight * reference`` per parameter tensor (the motivation's red curves).
+    magnitude of ``reference_weight * reference`` per parameter tensor (the motivation's red
+    curves).
     """
     terms = list(terms or ["MSE", "GAN", "perc"])
     unknown = set(terms) - {"MSE", "GAN", "perc"}
@@ -296,7 +301,7 @@ def luma(u8: torch.Tensor) -> np.ndarray:
 
 
 def psnr_ssim_y(pred: torch.Tensor, target: torch.Tensor, shave: int = 4) -> tuple[float, float]:
-    """PSNR (dB) and SSIM of two uint8 [3, H, W] images on Y, ``shave`` px border removed, range 255."""
+    """PSNR (dB) and SSIM of two uint8 [3, H, W] images on Y, ``shave`` px border off, range 255."""
     from skimage.metrics import structural_similarity
 
     if pred.shape != target.shape:

@@ -1,4 +1,4 @@
-"""Table 6, the motivation figure (Figs. 2/6), samples (Fig. 11) and MTAdam's weights, from records only."""
+"""Table 6, the motivation figure (Figs. 2/6), samples (Fig. 11), MTAdam's weights: from records."""
 
 from __future__ import annotations
 
@@ -116,8 +116,8 @@ def perceptual_label(records: list[dict]) -> str:
 
 def table_markdown(records: list[dict], profile: str) -> str:
     head = (
-        f"**Table 6, x4, profile `{profile}`**: ours as mean ± SD over n seeds, the paper's number in "
-        "brackets. PSNR (dB) and SSIM on the Y channel, 4-px border removed, data range 255; "
+        f"**Table 6, x4, profile `{profile}`**: ours as mean ± SD over n seeds, the paper's number "
+        "in brackets. PSNR (dB) and SSIM on the Y channel, 4-px border removed, data range 255; "
         f"perceptual term: **{perceptual_label(records)}**. FID: n/a = {FID_UNAVAILABLE}. "
         f"Records: {provenance(records)}.\n\n"
     )
@@ -140,7 +140,7 @@ def motivation_table(records: list[dict]) -> str:
 
 
 def plot_motivation(records: list[dict], panel: str, metric: str = "SSIM", ax=None):
-    """Validation (Set5) ``metric`` per epoch for the three runs of ``panel``: mean, min-max band."""
+    """Validation (Set5) ``metric`` per epoch, the three runs of ``panel``: mean, min-max band."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots()[1]
@@ -197,7 +197,7 @@ def sample_grid(profile: str, methods=SAMPLE_METHODS, seed: int = 0):
 
 
 def effective_ratios(record: dict) -> tuple[list, np.ndarray, list[str]]:
-    """(steps, ratios [steps, 2, tensors], tensor names): MTAdam's GAN/MSE and perc/MSE weight per tensor."""
+    """(steps, ratios [steps, 2, tensors], names): MTAdam's GAN/MSE and perc/MSE weights."""
     c = record["curves"]
     ew = np.asarray(c["ew"], dtype=float)  # [logged steps, terms, parameter tensors]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -206,7 +206,7 @@ def effective_ratios(record: dict) -> tuple[list, np.ndarray, list[str]]:
 
 
 def plot_effective_weights(record: dict, axes=None):
-    """Two panels: weight of GAN / weight of MSE and perc / MSE, per weight tensor of G, over training."""
+    """Two panels: weight of GAN / weight of MSE, and perc / MSE, per weight tensor of G."""
     import matplotlib.pyplot as plt
 
     if axes is None:

@@ -1,4 +1,4 @@
-"""Training the rows of Table 6 and the motivation runs through the GAN loop; Hyperband; the grids."""
+"""Training the rows of Table 6 and the motivation runs (the GAN loop); Hyperband; the grids."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def samples_path(profile: str, method: str, seed: int) -> Path:
 
 
 def optimizers(optimizer: str, cfg: dict) -> tuple[dict, dict]:
-    """The generator's optimizer (registry spec) and the discriminator's Adam (beta1 0.9, as the paper)."""
+    """The generator's optimizer (registry spec) and the discriminator's Adam (beta1 0.9, paper)."""
     g = dict(name=optimizer, lr=cfg["lr"])
     if optimizer in ("adam", "mtadam"):
         g.update(beta1=cfg["beta1"], beta2=cfg["beta2"])
@@ -57,7 +57,7 @@ def optimizers(optimizer: str, cfg: dict) -> tuple[dict, dict]:
 
 
 def fid_of(preds: list, hrs: list) -> float:
-    """FID between SR outputs and HR images of different sizes (one image at a time through Inception)."""
+    """FID between SR outputs and HR images of different sizes (one image at a time, Inception)."""
     net = inception_network(2048).to(default_device())
     feats = [
         np.concatenate([activations(net, M.to_unit(x[None])) for x in xs]) for xs in (preds, hrs)
@@ -187,7 +187,7 @@ def hyperband_objective(cfg: dict) -> str:
 
 
 def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
-    """Optuna Hyperband over lambda = lambda2 = lambda3 (lambda1 = 1); the best trial and all trials."""
+    """Optuna Hyperband over lambda = lambda2 = lambda3 (lambda1 = 1): best trial, all trials."""
     full = {}
 
     def train_fn(lam, number, report):
@@ -292,7 +292,7 @@ def _state_data(state: dict, cfg: dict) -> dict:
 def run_all(
     profile: str | None = None, methods=None, verbose: bool = True, seeds=None
 ) -> list[dict]:
-    """Table 6: the bicubic row and every row x seed of ``profile`` (matching records are reused)."""
+    """Table 6: the bicubic row and every row x seed of ``profile`` (matching records reused)."""
     profile = profile or get_profile()
     cfg = config(profile)
     if seeds is not None:

@@ -1,7 +1,9 @@
-"""SRGAN x4 super-resolution (paper Sec. 3 "two out of three terms", Figs. 2/6; Sec. 5.4, Table 6, Fig. 11).
+"""SRGAN x4 super-resolution (paper Sec. 3 "two out of three terms", Figs. 2/6; Sec. 5.4,
+Table 6, Fig. 11).
 
 The generator's objective is ``lambda1 L_MSE + lambda2 L_GAN + lambda3 L_perc`` with SRGAN's
-prescribed lambda = (1, 0.001, 0.006) and the paper's suboptimal "equal weights" lambda2 = lambda3 = 1.
+prescribed lambda = (1, 0.001, 0.006) and the paper's suboptimal "equal weights"
+lambda2 = lambda3 = 1.
 Table 6's rows, all through :func:`mtbook.gan.train` (terms anchor first: MSE, GAN, perceptual):
 
 =================  ===========  ================================================================
@@ -50,7 +52,7 @@ METHODS = {
 PAPER_ROWS = list(METHODS)
 SAMPLE_METHODS = ("adam_equal", "mtadam_equal", "adam_prescribed")
 
-# The motivation runs: (terms used, their lambdas, the rescaled term and the reference it is scaled to).
+# The motivation runs: terms used, their lambdas, the rescaled term and its reference.
 # "rescale": (term index in `terms`, reference term name, reference weight).
 MOTIVATION_RUNS = {
     "a_mse_gan": dict(
