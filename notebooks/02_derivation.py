@@ -26,25 +26,22 @@
 # `mtadam.MTAdam`, check that it computes exactly what we derived, and look at its source: one file
 # you can copy.
 #
-# Line numbers ("line 7") always refer to MTAdam's side of Algorithm 1, transcribed here:
+# Line numbers ("line 7") always refer to MTAdam's side of Algorithm 1 of the paper, which the
+# module's docstring (`mtadam/mtadam.py`) transcribes; this is that text:
 #
-# ```text
-#  1  for i = 1..I:  m^i_0, v^i_0 <- 0, 0
-#  2  for l = 1..L:  n^i_{l,0} <- 1
-#  3  while t = 1..T:
-#  4    for i = 1..I:
-#  5      g^i = (g^i_1..g^i_L) <- grad f^i_t(theta_{t-1})
-#  6      for l = 1..L:
-#  7        n^i_{l,t} <- beta3 n^i_{l,t-1} + (1 - beta3) ||g^i_l||_2
-#  8        g^i_l <- n^1_{l,t} g^i_l / n^i_{l,t}
-#  9      m^i_t <- beta1 m^i_{t-1} + (1 - beta1) g^i
-# 10      v^i_t <- beta2 v^i_{t-1} + (1 - beta2) (g^i)^2
-# 11      mhat^i_t <- m^i_t / (1 - beta1^t)
-# 12      vhat^i_t <- v^i_t / (1 - beta2^t)
-# 13    for i = 1..I:
-# 14      theta_{t-1} <- theta_{t-1} - alpha mhat^i_t / (sqrt(max(vhat^1_t..vhat^I_t)) + eps)
-# 15    theta_t <- theta_{t-1}
+# ```{literalinclude} ../mtadam/mtadam.py
+# :language: text
+# :start-after: "decay rates beta1, beta2, beta3::"
+# :end-before: "The first term is the *anchor*"
+# :dedent:
 # ```
+#
+# (In Colab or Jupyter the box above shows only its source; `import mtadam; print(mtadam.__doc__)`
+# prints the docstring it quotes.) The paper describes it:
+#
+# > In line 1, MTAdam initializes I pairs of first and second moment vectors. This is similar to
+# > Adam, except for initializing a pair of moments for each loss term. In line 2, and different
+# > from Adam, MTAdam initializes I first moments for the magnitude of the gradients, per layer.
 
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
@@ -156,6 +153,12 @@ print("final parameter error:", final("Adam on the sum"))
 #
 # $$\theta_t = \theta_{t-1} - \alpha \sum_i \frac{\hat m^i_t}{\sqrt{\hat v^i_t} + \epsilon}.$$
 #
+# The paper:
+#
+# > Then, in lines 9-12, MTAdam updates the first and second moments for each parameter and each
+# > loss term and computes their bias correction. This is similar to Adam, except that the moments
+# > are calculated separately for each loss term.
+#
 # Since $\hat m^i / \sqrt{\hat v^i}$ does not change when $g^i$ is multiplied by a constant, the
 # weights are gone (up to $\epsilon$).
 
@@ -201,11 +204,26 @@ print("final parameter error:", final("own moments"))
 #
 # $$g^i_l \leftarrow \frac{n^1_{l,t}}{n^i_{l,t}}\, g^i_l .$$
 #
+# The paper:
+#
+# > In lines 6-8, MTAdam iterates over the layers, updates the moving average of the magnitude for
+# > each layer and loss, and normalizes the gradients of the current layer and loss term
+#
 # After line 8 every term has, on every layer, the running magnitude of the anchor. Two things
 # follow. The weights $\lambda_i$ cancel in the ratio. And because the anchor is a real loss, not a
 # constant, its magnitude carries the progress of training: as L2 converges, $n^1$ shrinks, and the
 # rescaled L1 gradient shrinks with it. We first start $n$ at the first observed norm (more on
 # line 2 in step 4).
+#
+# ```{admonition} Deviation: a layer is one parameter tensor
+# :class: deviation
+# :name: dev-derivation-layer
+#
+# The paper keeps one running norm per loss term and *layer* but does not say what a layer is;
+# we keep one per parameter tensor, as the authors' public code does, so a layer's weight and its
+# bias are two "layers" with norms of their own. (`normalize="global"`, the paper's ablation (ii),
+# keeps one norm per term for a whole parameter group instead.)
+# ```
 
 # %%
 def make_normalised(betas=(0.9, 0.999, 0.9), eps=1e-8, anchor=True, denom="own"):
@@ -249,7 +267,12 @@ for name in ["own moments", "no anchor, own", "normalised, own"]:
 # Rescaled to the anchor, the run converges to the solution (to the precision of float64), at
 # $c = 1$ and $c = 1000$ alike. Rescaling to a constant instead (unit norm, "no anchor": line 8
 # with $n^1$ replaced by 1, the paper's ablation (iii)) removes the weights too, but stalls: the
-# step no longer learns from the anchor that training is progressing.
+# step no longer learns from the anchor that training is progressing. That is the paper's reason
+# for the anchor:
+#
+# > By linking the magnitude to that of a concrete loss, and not to a static value (e.g.,
+# > normalizing to have a unit norm), we maintain the relationship between the training
+# > progression and the learning rate.
 #
 # **Why per layer?** The ratio $n^1_l / n^i_l$ is the weight MTAdam gives term $i$ on layer $l$.
 # It differs between layers because the terms' gradients are shaped differently on each layer:
@@ -309,8 +332,13 @@ print("weight of the L1 term on (layer 1, layer 2) at step 1:",
 #
 # Elementwise $\max_j \hat v^j \ge \hat v^i$, so each term's step is never larger than its own
 # Adam step: if any one term is uncertain (large second moment: noisy, or in a region where a
-# small move changes it a lot), the whole step is small, "regardless of the term which led to it"
-# (Sec. 4). The paper's ablation (iv) replaces the max by each term's own $\hat v^i$ (our step 2
+# small move changes it a lot), the whole step is small. The paper (Sec. 4):
+#
+# > The motivation for this is that even if one of the losses is in a high-sensitivity region,
+# > where small updates create rapid changes to this term, then the step, regardless of the term
+# > which led to it, should be small.
+#
+# The paper's ablation (iv) replaces the max by each term's own $\hat v^i$ (our step 2
 # so far), (v) by the mean.
 
 # %%
@@ -343,13 +371,30 @@ for name in names[1:]:
 # Steps 1–3 together are Algorithm 1. What remains is the one line we skipped.
 
 # %% [markdown]
+# (derivation-invariance)=
 # ## Step 4 — where the running norms start (line 2), and exact invariance to the weights
 #
 # Algorithm 1 starts every running norm at $n^i_{l,0} = 1$ (line 2). The authors' public code
-# instead starts it at the first observed norm. The difference matters exactly when weights are
-# badly chosen: with $n_0 = 1$ a term whose gradients have magnitude 1000 has, after $t$ steps,
-# $n_t = \beta_3^t \cdot 1 + (1 - \beta_3^t)\cdot 1000$ — for the first $\sim 1/(1-\beta_3) = 10$ steps
-# its gradient is rescaled by a factor that still remembers the arbitrary 1.
+# ([github.com/ItzikMalkiel/MTAdam](https://github.com/ItzikMalkiel/MTAdam), the address the paper
+# gives) instead starts it at the first step's norm. The difference matters exactly when weights
+# are badly chosen: with $n_0 = 1$ a term whose gradients have magnitude 1000 has, after $t$ steps,
+# $n_t = \beta_3^t \cdot 1 + (1 - \beta_3^t)\cdot 1000$ — for the first
+# $\sim 1/(1-\beta_3) = 10$ steps its gradient is rescaled by a factor that still remembers the
+# arbitrary 1.
+#
+# ```{admonition} Deviation: the running norms start at the first observed norm, not at 1
+# :class: deviation
+# :name: dev-derivation-norm-init
+#
+# Algorithm 1 sets $n^i_{l,0} = 1$ (line 2); `mtadam.MTAdam` by default starts the running norm of
+# term $i$ on layer $l$ at the first non-zero norm it observes there (`norm_init="first"`). The
+# authors' public code does the same (it takes the first step's norm), and it makes MTAdam exactly
+# invariant to constant weights on the terms (the claim below); with $n_0 = 1$ a term with
+# gradients of size 1000 is under-normalised by up to 1000x for its first ~10 steps. "First
+# non-zero" rather than "first step": a term that does not reach a layer at step 1 (an absent
+# class, say) would otherwise start at 0 and be amplified about $1/(1-\beta_3)$ times when it first
+# appears. `norm_init="one"` is line 2 as printed.
+# ```
 #
 # **Claim.** With the first-norm start, MTAdam is exactly invariant to multiplying any term by a
 # constant $c > 0$, up to $\epsilon$.
@@ -392,8 +437,8 @@ for init, d in diffs.items():
 # %% [markdown]
 # The first-norm start gives the same trajectory to rounding error (largest relative difference
 # printed below); $n_0 = 1$ does not. That is why the module's default is
-# `norm_init="first"`: it is what the paper's experiments ran (the authors' code) and it makes the
-# weights exactly irrelevant. `norm_init="one"` remains available as Algorithm 1 prints it.
+# `norm_init="first"`: it is what the authors' public code does, and it makes the weights exactly
+# irrelevant. `norm_init="one"` remains available as Algorithm 1 prints it.
 
 # %%
 print({k: f"{v:.1e}" for k, v in diffs.items()})
@@ -405,8 +450,12 @@ print({k: f"{v:.1e}" for k, v in diffs.items()})
 # 2; plus one running norm per term and layer, $I \cdot L$ numbers — negligible. A step reads each
 # term's gradient twice (its norm, then the update), reads and writes each $m^i$ and $v^i$, and
 # reads and writes the parameter: $6I + 2$ memory accesses per element against Adam's 7. So both
-# memory and time grow linearly in the number of terms. The module's state, on the MNIST network
-# of chapter 3 (1.2 M parameters):
+# memory and time grow linearly in the number of terms, as the paper says:
+#
+# > MTAdam utilizes I different pairs of 1st and 2nd moments for each parameter and also I first
+# > moments magnitude for each layer.
+#
+# The module's state, on the MNIST network of chapter 3 (1.2 M parameters):
 
 # %%
 from mtbook.core.models import MnistNet as Net
@@ -426,13 +475,38 @@ for num_terms in (1, 2, 10):
 # gradients instead of one is (chapter 3 shows a case where they come almost for free).
 
 # %% [markdown]
+# (derivation-module)=
 # ## The finished module computes what we derived
 #
 # `mtadam.MTAdam` is steps 1–4 written for speed: all terms and parameters at once with
 # `torch._foreach_*` operations, state in `param_groups`/`state`/`state_dict` like
 # `torch.optim.Adam`, per-term gradients from a list of losses, and the choices Algorithm 1 leaves
-# open (a term that does not reach a layer, an anchor that does not, weight decay) decided and
-# documented. On our bench it follows the chapter's `make_normalised(denom="max")` step for step:
+# open decided and documented (in its docstring, and here):
+#
+# ```{admonition} Deviation: weight decay, once per step, inside the anchor term
+# :class: deviation
+# :name: dev-derivation-weight-decay
+#
+# Algorithm 1 has no weight decay; with `weight_decay > 0`, `MTAdam` adds the L2 penalty's
+# gradient $\lambda_{wd}\,\theta$ once per step to the anchor term's gradient, before its norm is
+# taken, as if $\frac{\lambda_{wd}}{2}\lVert\theta\rVert^2$ were part of the first loss term. The
+# authors' public code instead adds it to every term's normalised gradient, $I$ times per step, so
+# its decay grows with the number of terms. With `decoupled_weight_decay=True` the parameters are
+# decayed as AdamW does, $\theta \leftarrow (1 - \alpha\lambda_{wd})\,\theta$.
+# ```
+#
+# ```{admonition} Deviation: terms that do not reach a layer
+# :class: deviation
+# :name: dev-derivation-absent-terms
+#
+# Algorithm 1 assumes that every term has a gradient on every layer; when a term's gradient on a
+# layer is zero (a term computed from one head of a network with several, the loss of a digit
+# absent from the batch), `MTAdam` gives it a zero normalised gradient there instead of dividing
+# by a zero running norm. On a layer the anchor has never reached, the first term that has reached
+# it acts as that layer's anchor, much as the authors' public code does.
+# ```
+#
+# On our bench it follows the chapter's `make_normalised(denom="max")` step for step:
 
 # %%
 chapter = bench.train(make_normalised(denom="max"), 1000.0, steps=cfg["steps"], batch_size=cfg["batch_size"],
@@ -447,14 +521,25 @@ bench.save_comparison("module-vs-chapter", dict(max_abs_diff=max_diff), dict(cfg
 print(f"module and chapter agree at every step to 1e-12: {max_diff < 1e-12}")
 
 # %% [markdown]
-# The heart of the module, lines 6–14 for one parameter group (the whole file, with validation,
-# per-term gradients and checkpointing, is `mtadam/mtadam.py`; it depends on torch only, so you can
-# copy it into your project):
-
-# %% tags=["hide-output"]
-import inspect
-
-print(inspect.getsource(MTAdam._update_group))
+# The heart of the module is two methods of `mtadam/mtadam.py` (the whole file, with validation,
+# per-term gradients and checkpointing, depends on torch only, so you can copy it into your
+# project). Per parameter group, `_plan_group` collects line 5's gradients of the terms and their
+# norms, and adds coupled weight decay to the anchor term:
+#
+# ```{literalinclude} ../mtadam/mtadam.py
+# :pyobject: MTAdam._plan_group
+# :lineno-match:
+# ```
+#
+# and `_update_group` does lines 1–2 (lazily, at the first step) and 6–14:
+#
+# ```{literalinclude} ../mtadam/mtadam.py
+# :pyobject: MTAdam._update_group
+# :lineno-match:
+# ```
+#
+# (In Colab or Jupyter, where the boxes above show only their source: `MTAdam._update_group??`
+# shows the code, and `mtadam.__file__` is the file.)
 
 # %% [markdown]
 # Using it takes one change to a training loop: pass the list of (unweighted) terms, anchor first,
