@@ -69,7 +69,9 @@ def directives(markdown: str) -> list[dict]:
 
 
 def source_deviations(markdown: str) -> list[dict]:
-    return [d for d in directives(markdown) if "deviation" in d["options"].get("class", "").split()]
+    """Deviation boxes (class ``deviation``), not the examples (class ``deviation-example`` too)."""
+    classes = [(d, d["options"].get("class", "").split()) for d in directives(markdown)]
+    return [d for d, c in classes if "deviation" in c and "deviation-example" not in c]
 
 
 def convention_problems(markdown: str, where: str) -> list[str]:
@@ -203,7 +205,8 @@ SPHINX_PAGES = {
             + "\n```{admonition} Deviation: unnamed\n:class: deviation\n\nNo name, $x^2$.\n```\n"
             + "\n```{admonition} A note\n\nNot a deviation.\n```\n",
     "b.md": "# Chapter B\n\nNothing deviates here.\n",
-    "list.md": "# Deviations\n\n```{admonition} Deviation: example\n:class: deviation\n\nx\n```\n\n"
+    "list.md": "# Deviations\n\n```{admonition} Deviation: example\n"
+               ":class: deviation deviation-example\n\nx\n```\n\n"
                "```{deviation-list}\n```\n",
 }
 
@@ -236,7 +239,7 @@ def test_extension_in_a_sphinx_build(tmp_path):
     page = (out / "list.html").read_text()
     assert 'href="a.html#dev-a-small"' in page
     assert "We run fewer steps than the paper." in page and "Because a CPU" not in page
-    assert "2 deviations in 1 chapter:" in page  # the list page's own example is not listed
+    assert "2 deviations in 1 chapter:" in page  # the example box is not listed
     listing = page.split("deviations in")[1].split("</section>")[0]
     assert "Not a deviation" not in listing and "b.html" not in listing
     assert 'id="dev-a-small"' in (out / "a.html").read_text()  # the link's anchor exists

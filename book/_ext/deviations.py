@@ -23,6 +23,9 @@ wrap their cells instead of scrolling sideways) to every HTML page.
 
 :func:`deviations_in_markdown` runs :func:`collect` on MyST text with docutils alone (no Sphinx),
 which is how tests/test_frame_voice.py checks that the list holds exactly the chapters' deviations.
+
+A box that only shows what a deviation looks like (on the list page, in the reading guide) adds
+the class ``deviation-example``: it is styled like a deviation but not listed.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
 CLASS = "deviation"
+EXAMPLE_CLASS = "deviation-example"  # a box that shows what a deviation looks like: not listed
 TITLE_PREFIX = "Deviation:"
 NAME_PREFIX = "dev-"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -134,7 +138,8 @@ def collect(doctree: nodes.Node) -> list[dict]:
     """
     found = []
     for node in doctree.findall(nodes.Admonition):
-        if CLASS not in node.get("classes", []):
+        classes = node.get("classes", [])
+        if CLASS not in classes or EXAMPLE_CLASS in classes:
             continue
         title = next((c for c in node.children if isinstance(c, nodes.title)), None)
         title_nodes = [c for child in (title.children if title is not None else [])
@@ -194,8 +199,7 @@ def _on_doctree_read(app, doctree):
         # the list's math arrives after reading, when Sphinx has already decided which pages
         # load MathJax: ask for it here
         env.get_domain("math").data["has_equations"][env.docname] = True
-    # the list page's own example box is not a deviation of the book
-    entries = [] if has_list else collect(doctree)
+    entries = collect(doctree)
     store = _store(env)
     store.pop(env.docname, None)
     if entries:
