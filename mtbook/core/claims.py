@@ -10,7 +10,7 @@ records at that profile). The scoreboard page (``scripts/summarize_results.py``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 VERDICTS = ("reproduces", "partly", "does not", "not run yet", "cannot run offline")
@@ -24,6 +24,7 @@ class Result:
     seeds: int         # runs per row behind it
     verdict: str       # one of VERDICTS
     reason: str        # one line: why that verdict
+    records: list = field(default_factory=list, repr=False)  # the records it rests on (provenance)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
