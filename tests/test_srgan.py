@@ -173,3 +173,25 @@ def test_full_config_dry_run_on_two_real_images():
     assert res["metrics"]["steps"] == 2 and not res["metrics"]["diverged"]
     assert 0 < res["metrics"]["Set5_SSIM"] <= 1 and np.isfinite(res["metrics"]["Set5_PSNR"])
     assert len(res["curves"]["val"]) == 1
+
+
+def test_fid_path_takes_images_of_different_sizes(monkeypatch):
+    """FID at ``full``: one image at a time through the feature network, then pytorch-fid's distance
+    (a tiny stand-in network here: the FID weights are not available offline; not an FID)."""
+    from mtbook.experiments.srgan import run as R
+
+    class Pool(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(4, 3, 3, 3))
+
+        def forward(self, x):
+            return [torch.nn.functional.conv2d(x, self.w).mean((2, 3), keepdim=True)]
+
+    monkeypatch.setattr(R, "inception_network", lambda dims: Pool())
+    g = torch.Generator().manual_seed(0)
+    imgs = [
+        torch.randint(0, 256, (3, 16 + 4 * i, 20), generator=g, dtype=torch.uint8) for i in range(6)
+    ]
+    assert R.fid_of(imgs, imgs) == pytest.approx(0.0, abs=1e-6)
+    assert R.fid_of(imgs, [255 - x for x in imgs]) > 0.01
