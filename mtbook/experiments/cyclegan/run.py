@@ -1,0 +1,373 @@
+"""Training the rows of Table 5 through the GAN loop, the metrics of an unpaired task, the Hyperband
+row, and the resumable grid.
+
+**Metrics.** horse2zebra is unpaired: a translated horse has no true zebra to compare with. Per side
+(A: horse -> zebra, the translation ``G_A(a)``; B: zebra -> horse, ``G_B(b)``), all in 0-255 units
+on 8-bit images (:mod:`mtbook.core.metrics`):
+
+* ``L1-A, L2-A, NMSE-A`` -- the paper's columns as we reconstruct them: the translation of test
+  horse ``i`` against test zebra ``i`` (sorted file names; zebra ``i mod |B|``), the partner
+  CycleGAN's unaligned test loader gives it; NMSE normalised by those zebras' energy. An unrelated
+  real image of the target domain, so this measures only how close the output's pixel statistics are
+  to the target domain's. (An identity mapping scores 74.1 / 8444 / 0.493 on side A at 256 px, the
+  paper's Adam-suboptimal row to within 0.3 / 0.3% / 0.0002: see the chapter.) Side B likewise,
+  zebra ``j`` against horse ``j mod |A|``.
+* ``FID-A`` -- FID of the translated horses against the real test zebras (``FID-B`` likewise);
+  ``None`` with the reason where the Inception weights are not available.
+* ``moved-A`` -- mean |G_A(a) - a|: how far the translation is from its input; 0 for the identity
+  mapping (the paper's claim is that Adam with lambda2 = 1000 collapses to it).
+* ``idt-A`` -- mean |G_A(b) - b|: how far the horse -> zebra generator moves a *zebra* (the identity
+  term idt_A, in pixels), which it should leave alone. A generator that only blurs moves both
+  domains; one that translates moves horses more than zebras (how much more a blur moves one domain
+  than the other depends on the images, so compare rows, not against 0).
+* ``cycle-A`` -- mean |G_B(G_A(a)) - a|, the cycle reconstruction error (term cycle_A, in pixels).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ... import gan
+from ...core.data import cache_dir
+from ...core.hyperband import search
+from ...core.metrics import fid as fid_score
+from ...core.metrics import fid_status, pixel_metrics, to_uint8
+from ...core.profiles import device as default_device
+from ...core.profiles import get_profile
+from ...core.records import results_dir
+from ...core.runs import matching_record, run_grid
+from .model import build_models, load_data, make_setup
+from .spec import EXPERIMENT, METHODS, TERM_NAMES, config, term_weights
+
+
+def checkpoint_dir(profile: str, name: str) -> Path:
+    """Checkpoints live in the writable cache (``$MTADAM_CACHE``), outside the repository."""
+    return cache_dir() / "checkpoints" / profile / EXPERIMENT / name
+
+
+def samples_path(profile: str, method: str, seed: int) -> Path:
+    return results_dir(profile) / EXPERIMENT / "samples" / f"{method}__seed{seed}.npz"
+
+
+def _l1(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.abs(x.astype(np.float64) - y.astype(np.float64)).mean())
+
+
+def side_metrics(
+    inputs: torch.Tensor,
+    fakes: torch.Tensor,
+    recs: torch.Tensor,
+    others: torch.Tensor,
+    idts: torch.Tensor,
+    fid: bool = False,
+) -> dict:
+    """One side's metrics (module docstring): ``fakes`` = translations of ``inputs``, ``recs`` their
+    reconstructions, ``others`` = the real images of the target domain (paired by index,
+    cyclically),     ``idts`` = the same generator applied to ``others``."""
+    u_in, u_fake, u_others = to_uint8(inputs), to_uint8(fakes), to_uint8(others)
+    pm = pixel_metrics(u_fake, u_others[np.arange(len(u_in)) % len(others)])
+    out = dict(
+        L1=pm["L1"],
+        L2=pm["L2"],
+        NMSE=pm["NMSE"],
+        moved=_l1(u_fake, u_in),
+        idt=_l1(to_uint8(idts), u_others),
+        cycle=_l1(to_uint8(recs), u_in),
+    )
+    if fid:
+        ok, reason = fid_status()
+        if ok:
+            try:
+                out["FID"] = fid_score(fakes, others)
+            except Exception as e:  # a failed download etc.: report, never invent a number
+                out["FID"], out["FID_note"] = None, f"FID failed: {type(e).__name__}: {e}"
+        else:
+            out["FID"], out["FID_note"] = None, reason
+    return out
+
+
+@torch.no_grad()
+def translate(models: dict, a: torch.Tensor, b: torch.Tensor, batch_size: int = 16) -> dict:
+    """``fake_B = G_A(a), rec_A = G_B(fake_B), fake_A = G_B(b), rec_B = G_A(fake_A)``,
+    ``idt_A = G_A(b)``, ``idt_B = G_B(a)`` on the CPU.
+    (Instance norm without running statistics and no dropout: train and eval mode are the same.)"""
+    fake_B = gan.predict(models["G_A"], a, batch_size)
+    fake_A = gan.predict(models["G_B"], b, batch_size)
+    return dict(
+        fake_B=fake_B,
+        rec_A=gan.predict(models["G_B"], fake_B, batch_size),
+        fake_A=fake_A,
+        rec_B=gan.predict(models["G_A"], fake_A, batch_size),
+        idt_A=gan.predict(models["G_A"], b, batch_size),
+        idt_B=gan.predict(models["G_B"], a, batch_size),
+    )
+
+
+def evaluate_split(models: dict, split: tuple, fid: bool = False, batch_size: int = 16) -> dict:
+    """``{"L1-A", ..., "moved-A", "cycle-A", "L1-B", ...}`` of one split ``(horses, zebras)``."""
+    a, b = split
+    t = translate(models, a, b, batch_size)
+    out = {}
+    for side, (x, fake, rec, other, idt) in {
+        "A": (a, t["fake_B"], t["rec_A"], b, t["idt_A"]),
+        "B": (b, t["fake_A"], t["rec_B"], a, t["idt_B"]),
+    }.items():
+        out.update(
+            {f"{k}-{side}": v for k, v in side_metrics(x, fake, rec, other, idt, fid).items()}
+        )
+    return out
+
+
+def identity_metrics(split: tuple) -> dict:
+    """The metrics of the identity mapping (output = input): a reference row, from the data."""
+    a, b = split
+    out = {}
+    for side, (x, other) in {"A": (a, b), "B": (b, a)}.items():
+        m = side_metrics(x, x, x, other, other)
+        out.update({f"{k}-{side}": v for k, v in m.items()})
+    return out
+
+
+def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
+    """The generators' optimizer (registry spec) and the discriminators' Adam, for a row."""
+    g = dict(name=optimizer, lr=cfg["lr"])
+    if optimizer in ("adam", "mtadam"):
+        g.update(beta1=beta1, beta2=cfg["beta2"])
+    if optimizer == "mtadam":
+        g.update(beta3=cfg["beta3"])
+    return g, dict(name="adam", lr=cfg["lr"], beta1=beta1, beta2=cfg["beta2"])
+
+
+def train_one(
+    optimizer: str,
+    weights,
+    beta1: float,
+    cfg: dict,
+    data: dict,
+    seed: int,
+    ckpt_dir,
+    progress=None,
+    epoch_callback=None,
+    device=None,
+) -> dict:
+    """Train one CycleGAN run with the six term ``weights``; return metrics, curves, samples."""
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg["threads"]))
+    device = device or default_device()
+    models = {k: m.to(device) for k, m in build_models(cfg, seed).items()}
+    tbs = int(cfg.get("test_batch_size", 16))
+
+    def evaluate():
+        return evaluate_split(
+            models, data["val"], fid=bool(cfg.get("fid_per_epoch")), batch_size=tbs
+        )
+
+    setup = make_setup(models, data, cfg, evaluate, seed)
+    g_opt, d_opt = optimizers(optimizer, beta1, cfg)
+    run_id = dict(
+        optimizer=optimizer,
+        weights=list(weights),
+        beta1=beta1,
+        seed=seed,
+        **{k: v for k, v in cfg.items() if k not in ("threads", "seeds", "hb_trials")},
+    )
+    out = gan.train(
+        setup,
+        lambdas=weights,
+        g_opt=g_opt,
+        d_opt=d_opt,
+        epochs=cfg["epochs"],
+        epochs_decay=cfg.get("epochs_decay", 0),
+        log_every=cfg["log_every"],
+        device=device,
+        seed=seed,
+        ckpt_dir=ckpt_dir,
+        run_id=run_id,
+        progress=progress,
+        epoch_callback=epoch_callback,
+    )
+    a, b = data["test"]
+    test = evaluate_split(models, (a, b), fid=True, batch_size=tbs)
+    k = int(cfg["n_samples"])
+    t = translate(models, a[:k], b[:k], tbs)
+    samples = dict(
+        real_A=to_uint8(a[:k]),
+        fake_B=to_uint8(t["fake_B"]),
+        rec_A=to_uint8(t["rec_A"]),
+        real_B=to_uint8(b[:k]),
+        fake_A=to_uint8(t["fake_A"]),
+        rec_B=to_uint8(t["rec_B"]),
+    )
+    return dict(
+        test=test,
+        curves=out["curves"],
+        steps=out["steps"],
+        diverged=out["diverged"],
+        layer_names=out["layer_names"],
+        fid_status=fid_status()[1],
+        samples=samples,
+    )
+
+
+def run_config(method: str, cfg: dict) -> dict:
+    """A row's identity (what its record's config holds)."""
+    spec = METHODS[method]
+    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg)
+    lam = list(spec["lambdas"])
+    return dict(
+        method=method,
+        label=spec["label"],
+        lambdas=[v if v is not None else "searched" for v in lam],
+        weights=term_weights(*lam) if None not in lam else None,
+        identity_weight="lambda3 * lambda2",
+        terms=list(TERM_NAMES),
+        anchor="GAN_A (GAN_B on G_B)" if spec["optimizer"] == "mtadam" else None,
+        generator_optimizer=g,
+        discriminator_optimizer=d,
+        task="horse2zebra (A: horse, B: zebra)",
+        **{k: v for k, v in cfg.items() if k not in ("seeds", "threads")},
+    )
+
+
+def _record(res: dict, extra: dict | None = None) -> dict:
+    metrics = dict(res["test"], diverged=res["diverged"], steps=res["steps"])
+    return dict(
+        metrics=metrics,
+        curves=dict(res["curves"], layer_names=res["layer_names"]),
+        extra=dict(fid_status=res["fid_status"], **(extra or {})),
+    )
+
+
+def _save_samples(profile, method, seed, samples):
+    path = samples_path(profile, method, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **samples)
+
+
+def hyperband_objective(cfg: dict) -> str:
+    return "val FID" if (fid_status()[0] and cfg.get("fid_per_epoch")) else "val L1"
+
+
+def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
+    """Optuna Hyperband over lambda2 (lambda1 = 1, identity = lambda2 / 2); the best trial's test
+    metrics and all trials. Objective: the mean over both sides of validation FID (paper) or, where
+    FID is not available, of the paper-style L1."""
+    objective = hyperband_objective(cfg)
+    key = "FID" if objective == "val FID" else "L1"
+    full = {}
+    spec = METHODS["hyperband"]
+
+    def train_fn(lam, number, report):
+        ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}")
+        weights = term_weights(spec["lambdas"][0], lam, spec["lambdas"][2])
+        score = lambda val: 0.5 * (val[f"{key}-A"] + val[f"{key}-B"])  # noqa: E731
+        res = train_one(
+            "adam",
+            weights,
+            spec["beta1"],
+            cfg,
+            data,
+            seed,
+            ckpt,
+            progress,
+            epoch_callback=lambda epoch, val: report(epoch, score(val)),
+        )
+        full[number] = res
+        return dict(value=score(res["curves"]["val"][-1]), test=res["test"])
+
+    study = search(
+        train_fn,
+        n_trials=cfg["hb_trials"],
+        max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
+        seed=seed,
+    )
+    best = study["best"]
+    res = full[best["number"]]
+    _save_samples(profile, "hyperband", seed, res["samples"])
+    out = _record(
+        res,
+        dict(
+            settings=study["settings"],
+            objective=objective,
+            trials=[
+                dict(
+                    number=t["number"],
+                    lam=t["lam"],
+                    state=t["state"],
+                    epochs=t["epochs"],
+                    values=t["values"],
+                    test=(t["result"] or {}).get("test"),
+                )
+                for t in study["trials"]
+            ],
+        ),
+    )
+    out["metrics"].update(chosen_lambda2=best["lam"], best_trial=best["number"])
+    return out
+
+
+def jobs(cfg: dict, methods=None) -> list[dict]:
+    out = []
+    for seed in cfg["seeds"]:
+        for m in methods or METHODS:
+            c = run_config(m, cfg)
+            if m == "hyperband":
+                c.update(objective=hyperband_objective(cfg), lambda_range=[1e-4, 1e4])
+            out.append(dict(experiment=EXPERIMENT, method=m, seed=seed, config=c))
+    return out
+
+
+def run_all(
+    profile: str | None = None, methods=None, verbose: bool = True, seeds=None, train: bool = True
+) -> list[dict]:
+    """Every row x seed of ``profile`` (stored records with the same config are reused).
+
+    ``train=False`` only reads: the stored records whose config matches, missing runs left out (the
+    chapter at ``cpu``/``full`` reads what ``scripts/run_cyclegan.py`` wrote, never retrains).
+    """
+    profile = profile or get_profile()
+    cfg = config(profile)
+    if seeds is not None:
+        cfg["seeds"] = list(seeds)
+    if not train:
+        found = [
+            matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile)
+            for j in jobs(cfg, methods)
+        ]
+        return [r for r in found if r is not None]
+    state = {}
+
+    def run(job, bar):
+        if "data" not in state:
+            state["data"] = load_data(cfg)
+        data = state["data"]
+        m, seed = job["method"], job["seed"]
+        if m == "hyperband":
+            rec = run_hyperband(cfg, data, seed, profile)
+        else:
+            spec = METHODS[m]
+            res = train_one(
+                spec["optimizer"],
+                term_weights(*spec["lambdas"]),
+                spec["beta1"],
+                cfg,
+                data,
+                seed,
+                checkpoint_dir(profile, f"{m}__seed{seed}"),
+            )
+            _save_samples(profile, m, seed, res["samples"])
+            rec = _record(res)
+        bar.update(1)
+        return rec
+
+    t0 = time.time()
+    recs = run_grid(
+        jobs(cfg, methods), run, desc=f"cyclegan {profile} (runs)", profile=profile, verbose=verbose
+    )
+    if verbose and time.time() - t0 > 60:
+        print(f"cyclegan {profile}: {len(recs)} records in {time.time() - t0:.0f} s")
+    return recs
