@@ -218,11 +218,11 @@ print("images (horses, zebras):", {k: tuple(t.shape[0] for t in v) for k, v in d
 # :name: dev-cyclegan-cpu-profile
 #
 # The `cpu` profile (what this page shows) must fit the whole table, six rows, three seeds each and
-# the Hyperband trials, in well under an hour on one CPU thread of a shared machine. It trains on
+# the Hyperband trials, in well under an hour on a small share of a busy two-core machine. It trains on
 # 64 + 64 of the 80 + 80 training images of the offline subset (the other 16 + 16 are the validation
 # set) at 32 px instead of 256, with generators of 8 base filters and 2 residual blocks instead of 64
-# and 9, discriminators of 8 filters, batch 4 instead of 1, no random crops, and 20 + 20 epochs (640
-# generator steps, the last 20 epochs with linear decay) instead of about 200,000 steps; three
+# and 9, discriminators of 8 filters, batch 4 instead of 1, no random crops, and 10 + 10 epochs (320
+# generator steps, the last 10 epochs with linear decay) instead of about 200,000 steps; three
 # Hyperband trials per seed instead of 40. The test sets are complete (120 horses, 140 zebras), at
 # 32 px. At this size a generator cannot even reproduce its input well (its cycle error stays large),
 # let alone paint stripes; absolute numbers are not comparable with the paper's, and what this profile
