@@ -153,14 +153,24 @@ class MTAdam(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr!r} (must be a finite number >= 0)")
         if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0.0):
             raise ValueError(f"Invalid eps: {eps!r} (must be a finite number >= 0)")
-        if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0.0):
-            raise ValueError(f"Invalid weight_decay: {weight_decay!r} (must be a finite number >= 0)")
+        if not (
+            isinstance(weight_decay, (int, float))
+            and math.isfinite(weight_decay)
+            and weight_decay >= 0.0
+        ):
+            raise ValueError(
+                f"Invalid weight_decay: {weight_decay!r} (must be a finite number >= 0)"
+            )
         try:
             betas = tuple(float(b) for b in betas)
         except TypeError:
-            raise TypeError(f"betas must be a sequence of three floats (beta1, beta2, beta3), got {betas!r}") from None
+            raise TypeError(
+                f"betas must be a sequence of three floats (beta1, beta2, beta3), got {betas!r}"
+            ) from None
         if len(betas) != 3:
-            raise ValueError(f"betas must have three values (beta1, beta2, beta3), got {len(betas)}: {betas!r}")
+            raise ValueError(
+                f"betas must have three values (beta1, beta2, beta3), got {len(betas)}: {betas!r}"
+            )
         for k, b in enumerate(betas):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"Invalid beta{k + 1}: {b!r} (must be in [0, 1))")
@@ -225,7 +235,10 @@ class MTAdam(Optimizer):
             raise ValueError("none of this optimizer's parameters requires grad")
         tparams = [params[j] for j in trainable]
         use_batched = self.grad_mode == "batched" or (
-            self.grad_mode == "auto" and tparams[0].is_cuda and not self._batched_failed and num_terms > 1
+            self.grad_mode == "auto"
+            and tparams[0].is_cuda
+            and not self._batched_failed
+            and num_terms > 1
         )
         # line 5, for every term i: g^i = (g^i_1..g^i_L) <- grad_theta f^i_t(theta_{t-1})
         per_term = None
@@ -235,21 +248,30 @@ class MTAdam(Optimizer):
                     stacked = torch.stack([loss.reshape(()) for loss in losses])
                     eye = torch.eye(num_terms, dtype=stacked.dtype, device=stacked.device)
                     gs = torch.autograd.grad(
-                        stacked, tparams, grad_outputs=eye, retain_graph=retain_graph,
-                        allow_unused=True, is_grads_batched=True,
+                        stacked,
+                        tparams,
+                        grad_outputs=eye,
+                        retain_graph=retain_graph,
+                        allow_unused=True,
+                        is_grads_batched=True,
                     )
                 per_term = [[None if g is None else g[i] for g in gs] for i in range(num_terms)]
             except RuntimeError as err:
                 if self.grad_mode == "batched":
                     raise
                 self._batched_failed = True
-                warnings.warn(f"MTAdam: batched per-term gradients failed ({err}); using sequential ones")
+                warnings.warn(
+                    f"MTAdam: batched per-term gradients failed ({err}); using sequential ones"
+                )
         if per_term is None:
             per_term = []
             with torch.enable_grad():
                 for i, loss in enumerate(losses):
                     gs = torch.autograd.grad(
-                        loss, tparams, retain_graph=retain_graph or i < num_terms - 1, allow_unused=True
+                        loss,
+                        tparams,
+                        retain_graph=retain_graph or i < num_terms - 1,
+                        allow_unused=True,
                     )
                     if all(g is None for g in gs):
                         raise ValueError(
@@ -270,7 +292,9 @@ class MTAdam(Optimizer):
         out = []
         for i, row in enumerate(grads):
             if not isinstance(row, (list, tuple)):
-                raise TypeError(f"grads[{i}] must be a list over parameters, got {type(row).__name__}")
+                raise TypeError(
+                    f"grads[{i}] must be a list over parameters, got {type(row).__name__}"
+                )
             if len(row) != len(params):
                 raise ValueError(
                     f"grads[{i}] has {len(row)} entries but the optimizer has {len(params)} parameters "
@@ -280,13 +304,17 @@ class MTAdam(Optimizer):
                 if g is None:
                     continue
                 if not isinstance(g, Tensor):
-                    raise TypeError(f"grads[{i}][{j}] must be a tensor or None, got {type(g).__name__}")
+                    raise TypeError(
+                        f"grads[{i}][{j}] must be a tensor or None, got {type(g).__name__}"
+                    )
                 if g.shape != p.shape:
                     raise ValueError(
                         f"grads[{i}][{j}] has shape {tuple(g.shape)} but parameter {j} has shape {tuple(p.shape)}"
                     )
                 if g.device != p.device:
-                    raise ValueError(f"grads[{i}][{j}] is on {g.device} but parameter {j} is on {p.device}")
+                    raise ValueError(
+                        f"grads[{i}][{j}] is on {g.device} but parameter {j} is on {p.device}"
+                    )
                 if g.is_sparse:
                     raise ValueError(f"grads[{i}][{j}] is sparse; MTAdam needs dense gradients")
             out.append(list(row))  # an all-None row is a term that is zero at this step
@@ -311,7 +339,9 @@ class MTAdam(Optimizer):
         A step that raises changes neither the parameters nor the optimizer state.
         """
         if (losses is None) == (grads is None):
-            raise ValueError("pass exactly one of `losses` (loss terms) or `grads` (per-term gradients)")
+            raise ValueError(
+                "pass exactly one of `losses` (loss terms) or `grads` (per-term gradients)"
+            )
         params = self._all_params()
         loss_values = None
         if losses is not None:
@@ -322,7 +352,9 @@ class MTAdam(Optimizer):
             try:
                 losses = list(losses)
             except TypeError:
-                raise TypeError(f"losses must be a sequence of scalar tensors, got {type(losses).__name__}") from None
+                raise TypeError(
+                    f"losses must be a sequence of scalar tensors, got {type(losses).__name__}"
+                ) from None
             if not losses:
                 raise ValueError("losses is empty: pass at least one loss term")
             for i, loss in enumerate(losses):
@@ -379,7 +411,9 @@ class MTAdam(Optimizer):
         try:
             ranks = [float(r) for r in ranks]
         except (TypeError, ValueError):
-            raise TypeError(f"ranks must be a sequence of {num_terms} positive numbers, got {ranks!r}") from None
+            raise TypeError(
+                f"ranks must be a sequence of {num_terms} positive numbers, got {ranks!r}"
+            ) from None
         if len(ranks) != num_terms:
             raise ValueError(f"ranks has {len(ranks)} values but there are {num_terms} loss terms")
         for i, r in enumerate(ranks):
@@ -399,19 +433,30 @@ class MTAdam(Optimizer):
             return None
         device = active[0].device
         if any(p.device != device for p in active):
-            raise ValueError(f"param group {group_index} has parameters on several devices; put one device per group")
+            raise ValueError(
+                f"param group {group_index} has parameters on several devices; put one device per group"
+            )
         if any(not p.is_floating_point() for p in active):
             raise TypeError(f"param group {group_index} has a non-floating-point parameter")
         # g[i][k]: gradient of term i on active parameter k; a missing gradient is zero.
-        g = [[grads[i][j] if grads[i][j] is not None else torch.zeros_like(p) for j, p in zip(idx, active)]
-             for i in range(num_terms)]
+        g = [
+            [
+                grads[i][j] if grads[i][j] is not None else torch.zeros_like(p)
+                for j, p in zip(idx, active)
+            ]
+            for i in range(num_terms)
+        ]
         wd = group["weight_decay"]
         if wd != 0.0 and not group["decoupled_weight_decay"]:
-            g[0] = torch._foreach_add(g[0], active, alpha=wd)  # L2 once per step, inside the anchor term
+            g[0] = torch._foreach_add(
+                g[0], active, alpha=wd
+            )  # L2 once per step, inside the anchor term
         cdtype = torch.float64 if any(p.dtype == torch.float64 for p in active) else torch.float32
         flat = [t for row in g for t in row]
         # ||g^i_l||_2 of line 7, for every term i and layer l at once: norms[i, l]
-        norms = torch.stack([x.to(cdtype) for x in torch._foreach_norm(flat)]).view(num_terms, len(active))
+        norms = torch.stack([x.to(cdtype) for x in torch._foreach_norm(flat)]).view(
+            num_terms, len(active)
+        )
         return dict(group=group, active=active, idx=idx, flat=flat, norms=norms, cdtype=cdtype)
 
     @staticmethod
@@ -447,14 +492,16 @@ class MTAdam(Optimizer):
                 st["m"] = torch.zeros((num_terms, *p.shape), dtype=p.dtype, device=p.device)
                 st["v"] = torch.zeros((num_terms, *p.shape), dtype=p.dtype, device=p.device)
                 init = 1.0 if group["norm_init"] == "one" else 0.0
-                st["n"] = torch.full((num_terms,), init, dtype=_calc_dtype(p.dtype), device=p.device)
+                st["n"] = torch.full(
+                    (num_terms,), init, dtype=_calc_dtype(p.dtype), device=p.device
+                )
                 st["seen"] = torch.zeros((num_terms,), dtype=torch.bool, device=p.device)
         states = [self.state[p] for p in active]
         steps = [st["step"] for st in states]
         torch._foreach_add_(steps, 1.0)  # line 3: t <- t + 1
         step_values = [s.item() for s in steps]  # CPU tensors: no device synchronisation
-        bias1 = [1.0 - beta1 ** t for t in step_values]
-        bias2_sqrt = [math.sqrt(1.0 - beta2 ** t) for t in step_values]
+        bias1 = [1.0 - beta1**t for t in step_values]
+        bias2_sqrt = [math.sqrt(1.0 - beta2**t) for t in step_values]
 
         # lines 6-8 for all layers l at once (one column per layer): n^i_{l,t-1}
         n_prev = torch.stack([st["n"].to(cdtype) for st in states], dim=1)  # [I, P]
@@ -475,7 +522,9 @@ class MTAdam(Optimizer):
             scale = torch.ones((num_terms, nparams), dtype=cdtype, device=device)
         else:
             if group["anchor"]:  # n^1_{l,t}: the anchor (or the first term to reach layer l)
-                first_seen = seen.to(torch.uint8).argmax(dim=0, keepdim=True)  # the anchor, or the fallback
+                first_seen = seen.to(torch.uint8).argmax(
+                    dim=0, keepdim=True
+                )  # the anchor, or the fallback
                 numer = ema.gather(0, first_seen)
             else:  # ablation (iii): g^i_l <- g^i_l / n^i_{l,t}
                 numer = torch.ones((1, nparams), dtype=cdtype, device=device)
@@ -493,11 +542,17 @@ class MTAdam(Optimizer):
         v_flat = [st["v"][i] for i in range(num_terms) for st in states]
         scale_flat = scale.reshape(-1)
         uniform = all(t.dtype == flat[0].dtype for t in flat)
-        c1 = ((1.0 - beta1) * scale_flat).to(flat[0].dtype) if uniform else (1.0 - beta1) * scale_flat
+        c1 = (
+            ((1.0 - beta1) * scale_flat).to(flat[0].dtype)
+            if uniform
+            else (1.0 - beta1) * scale_flat
+        )
         c1 = [c if uniform else c.to(t.dtype) for c, t in zip(c1.unbind(), flat)]
         # line 9: m^i_t <- beta1 m^i_{t-1} + (1 - beta1) g^i  (g^i of line 8 = scale g^i of line 5)
         torch._foreach_mul_(m_flat, beta1)
-        torch._foreach_addcmul_(m_flat, flat, c1)  # 0-dim factors broadcast: no copy of the gradients
+        torch._foreach_addcmul_(
+            m_flat, flat, c1
+        )  # 0-dim factors broadcast: no copy of the gradients
         # line 10: v^i_t <- beta2 v^i_{t-1} + (1 - beta2) (g^i)^2  (the scale enters squared)
         torch._foreach_mul_(v_flat, beta2)
         c2 = (1.0 - beta2) * scale_flat * scale_flat
@@ -521,8 +576,8 @@ class MTAdam(Optimizer):
         # folded into the step size and eps (bias1, bias2_sqrt above), never materialised
         step_sizes = [-lr * b2 / b1 for b1, b2 in zip(bias1, bias2_sqrt)]
         eps_scaled = [eps * b2 for b2 in bias2_sqrt]
-        m_rows = [m_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
-        v_rows = [v_flat[i * nparams:(i + 1) * nparams] for i in range(num_terms)]
+        m_rows = [m_flat[i * nparams : (i + 1) * nparams] for i in range(num_terms)]
+        v_rows = [v_flat[i * nparams : (i + 1) * nparams] for i in range(num_terms)]
         if group["denom"] == "own":  # ablation (iv): line 14 with each term's own vhat^i
             den = None
             for i in range(num_terms):  # line 13: for i = 1..I

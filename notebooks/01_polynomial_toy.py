@@ -58,12 +58,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %%
@@ -125,8 +136,13 @@ print("records in", results_dir(PROFILE) / toy.EXPERIMENT)
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
-toy.plot_curves(main, "loss", ax=ax, ylabel="training loss (log scale)",
-                title=f"f(x) = {toy.PAPER_AB[0]} x {toy.PAPER_AB[1]:+} x², Adam lr {cfg['lr']:g}")
+toy.plot_curves(
+    main,
+    "loss",
+    ax=ax,
+    ylabel="training loss (log scale)",
+    title=f"f(x) = {toy.PAPER_AB[0]} x {toy.PAPER_AB[1]:+} x², Adam lr {cfg['lr']:g}",
+)
 ax.legend(loc="upper right")
 fig.savefig(figure_path(toy.EXPERIMENT, "fig1_loss", PROFILE))
 plt.show()
@@ -149,11 +165,21 @@ plt.show()
 rows = []
 for obj in toy.OBJECTIVES:
     m = main[obj]["metrics"]
-    rows.append({"objective": toy.OBJECTIVES[obj], "final loss": m["final_loss"],
-                 "final distance of W to (a, b)": m["final_param_err"], "final gradient norm": m["final_grad_norm"],
-                 "W": "(" + ", ".join(f"{w:.5f}" for w in m["W"]) + ")"})
-display(Markdown(f"Median over the last {cfg['tail']} steps (profile `{PROFILE}`):\n\n"
-                 + markdown_table(rows, list(rows[0]), digits=2)))
+    rows.append(
+        {
+            "objective": toy.OBJECTIVES[obj],
+            "final loss": m["final_loss"],
+            "final distance of W to (a, b)": m["final_param_err"],
+            "final gradient norm": m["final_grad_norm"],
+            "W": "(" + ", ".join(f"{w:.5f}" for w in m["W"]) + ")",
+        }
+    )
+display(
+    Markdown(
+        f"Median over the last {cfg['tail']} steps (profile `{PROFILE}`):\n\n"
+        + markdown_table(rows, list(rows[0]), digits=2)
+    )
+)
 
 # %% [markdown]
 # ## Figure 5: the gradient magnitudes
@@ -163,8 +189,13 @@ display(Markdown(f"Median over the last {cfg['tail']} steps (profile `{PROFILE}`
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
-toy.plot_curves(main, "grad_norm", ax=ax, ylabel="gradient norm (log scale)",
-                title="gradient magnitude of the two parameters")
+toy.plot_curves(
+    main,
+    "grad_norm",
+    ax=ax,
+    ylabel="gradient norm (log scale)",
+    title="gradient magnitude of the two parameters",
+)
 ax.legend(loc="lower left")
 fig.savefig(figure_path(toy.EXPERIMENT, "fig5_grad_norm", PROFILE))
 plt.show()
@@ -205,16 +236,32 @@ plt.show()
 lr_rows = []
 for lr in cfg["lrs"]:
     recs = runs["lrs"][lr]
-    lr_rows.append({"lr": lr, **{toy.OBJECTIVES[o]: recs[o]["metrics"]["final_loss"] for o in toy.OBJECTIVES}})
-lr_rows.insert(0, {"lr": cfg["lr"], **{toy.OBJECTIVES[o]: main[o]["metrics"]["final_loss"] for o in toy.OBJECTIVES}})
-display(Markdown("Final training loss (median of the last steps) per learning rate, paper's (a, b):\n\n"
-                 + markdown_table(lr_rows, list(lr_rows[0]), digits=2)))
+    lr_rows.append(
+        {"lr": lr, **{toy.OBJECTIVES[o]: recs[o]["metrics"]["final_loss"] for o in toy.OBJECTIVES}}
+    )
+lr_rows.insert(
+    0,
+    {
+        "lr": cfg["lr"],
+        **{toy.OBJECTIVES[o]: main[o]["metrics"]["final_loss"] for o in toy.OBJECTIVES},
+    },
+)
+display(
+    Markdown(
+        "Final training loss (median of the last steps) per learning rate, paper's (a, b):\n\n"
+        + markdown_table(lr_rows, list(lr_rows[0]), digits=2)
+    )
+)
 
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for k, lr in enumerate([cfg["lr"]] + cfg["lrs"]):
     rec = main["l1"] if lr == cfg["lr"] else runs["lrs"][lr]["l1"]
-    ax.plot(rec["curves"]["step"], rec["curves"]["loss"], lw=0.7, color=f"C{k}", label=f"L1, lr {lr:g}")
-ax.set_yscale("log"); ax.set_xlabel("training step"); ax.set_ylabel("L1 training loss")
+    ax.plot(
+        rec["curves"]["step"], rec["curves"]["loss"], lw=0.7, color=f"C{k}", label=f"L1, lr {lr:g}"
+    )
+ax.set_yscale("log")
+ax.set_xlabel("training step")
+ax.set_ylabel("L1 training loss")
 ax.legend()
 fig.savefig(figure_path(toy.EXPERIMENT, "l1_vs_lr", PROFILE))
 plt.show()
@@ -241,10 +288,16 @@ srows = toy.summary_rows(runs)
 for r in srows:
     r["a"], r["b"] = f"{r['a']:g}", f"{r['b']:g}"
 cols = ["draw", "a", "b"] + [f"{o} final loss" for o in toy.OBJECTIVES]
-display(Markdown(f"Final training loss (median of the last {cfg['tail']} steps), profile `{PROFILE}`:\n\n"
-                 + markdown_table(srows, cols, digits=2)))
+display(
+    Markdown(
+        f"Final training loss (median of the last {cfg['tail']} steps), profile `{PROFILE}`:\n\n"
+        + markdown_table(srows, cols, digits=2)
+    )
+)
 
-fig, axes = plt.subplots(1, len(runs["draws"]), figsize=(3.0 * len(runs["draws"]), 2.8), sharey=True)
+fig, axes = plt.subplots(
+    1, len(runs["draws"]), figsize=(3.0 * len(runs["draws"]), 2.8), sharey=True
+)
 for ax, recs in zip(np.atleast_1d(axes), runs["draws"]):
     c = recs["l1"]["config"]
     toy.plot_curves(recs, "loss", ax=ax, ylabel="", title=f"a = {c['a']}, b = {c['b']}")
@@ -264,11 +317,23 @@ plt.show()
 all_recs = [main] + runs["draws"]
 fl = {o: np.array([r[o]["metrics"]["final_loss"] for r in all_recs]) for o in toy.OBJECTIVES}
 print(f"{len(all_recs)} (a, b) draws, Adam lr {cfg['lr']:g}:")
-print("  L1 stalls (final loss above 1e-5) in every draw:           ", bool((fl["l1"] > 1e-5).all()))
-print("  L2 converges (final loss below 1e-9) in every draw:        ", bool((fl["l2"] < 1e-9).all()))
-print("  scaled L1 ends >= 100x below plain L1 in every draw:       ", bool((fl["l1_scaled"] * 100 < fl["l1"]).all()))
-grad_ratio = [r["l1"]["metrics"]["final_grad_norm"] / r["l1"]["curves"]["grad_norm"][0] for r in all_recs]
-print("  L1 gradient norm at the end within 10x of its start:       ", bool(np.all(np.array(grad_ratio) > 0.1)))
+print(
+    "  L1 stalls (final loss above 1e-5) in every draw:           ", bool((fl["l1"] > 1e-5).all())
+)
+print(
+    "  L2 converges (final loss below 1e-9) in every draw:        ", bool((fl["l2"] < 1e-9).all())
+)
+print(
+    "  scaled L1 ends >= 100x below plain L1 in every draw:       ",
+    bool((fl["l1_scaled"] * 100 < fl["l1"]).all()),
+)
+grad_ratio = [
+    r["l1"]["metrics"]["final_grad_norm"] / r["l1"]["curves"]["grad_norm"][0] for r in all_recs
+]
+print(
+    "  L1 gradient norm at the end within 10x of its start:       ",
+    bool(np.all(np.array(grad_ratio) > 0.1)),
+)
 
 # %% [markdown]
 # ## The lesson MTAdam is built on

@@ -46,16 +46,26 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %%
-import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -104,7 +114,9 @@ def show(names, title, key="param_err", ylabel=r"$\|w - (a, b)\|$", fname=None):
 
 
 def final(name):
-    return "   ".join(f"c={c:g}: {runs[(name, c)]['metrics']['final_param_err']:.1e}" for c in C_VALUES)
+    return "   ".join(
+        f"c={c:g}: {runs[(name, c)]['metrics']['final_param_err']:.1e}" for c in C_VALUES
+    )
 
 
 # %% [markdown]
@@ -119,6 +131,7 @@ def final(name):
 # With several terms the only thing Adam can do is step on the gradient of the sum,
 # $g = \sum_i g^i$.
 
+
 # %%
 def make_adam(betas=(0.9, 0.999), eps=1e-8):
     b1, b2 = betas
@@ -128,10 +141,11 @@ def make_adam(betas=(0.9, 0.999), eps=1e-8):
         state["t"] += 1
         t = state["t"]
         for l, p in enumerate(params):
-            g = sum(grads[i][l] for i in range(len(grads)))          # the weighted sum's gradient
+            g = sum(grads[i][l] for i in range(len(grads)))  # the weighted sum's gradient
             m = state[("m", l)] = b1 * state.get(("m", l), 0) + (1 - b1) * g
             v = state[("v", l)] = b2 * state.get(("v", l), 0) + (1 - b2) * g**2
             p -= lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
+
     return step
 
 
@@ -162,6 +176,7 @@ print("final parameter error:", final("Adam on the sum"))
 # Since $\hat m^i / \sqrt{\hat v^i}$ does not change when $g^i$ is multiplied by a constant, the
 # weights are gone (up to $\epsilon$).
 
+
 # %%
 def make_per_term(betas=(0.9, 0.999), eps=1e-8):
     b1, b2 = betas
@@ -173,10 +188,11 @@ def make_per_term(betas=(0.9, 0.999), eps=1e-8):
         for l, p in enumerate(params):
             for i in range(len(grads)):
                 g = grads[i][l]
-                m = state[("m", i, l)] = b1 * state.get(("m", i, l), 0) + (1 - b1) * g      # line 9
-                v = state[("v", i, l)] = b2 * state.get(("v", i, l), 0) + (1 - b2) * g**2   # line 10
-                mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)                              # lines 11-12
-                p -= lr * mhat / (vhat.sqrt() + eps)                                       # own denominator
+                m = state[("m", i, l)] = b1 * state.get(("m", i, l), 0) + (1 - b1) * g  # line 9
+                v = state[("v", i, l)] = b2 * state.get(("v", i, l), 0) + (1 - b2) * g**2  # line 10
+                mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)  # lines 11-12
+                p -= lr * mhat / (vhat.sqrt() + eps)  # own denominator
+
     return step
 
 
@@ -225,6 +241,7 @@ print("final parameter error:", final("own moments"))
 # keeps one norm per term for a whole parameter group instead.)
 # ```
 
+
 # %%
 def make_normalised(betas=(0.9, 0.999, 0.9), eps=1e-8, anchor=True, denom="own"):
     b1, b2, b3 = betas
@@ -236,30 +253,35 @@ def make_normalised(betas=(0.9, 0.999, 0.9), eps=1e-8, anchor=True, denom="own")
         num_terms = len(grads)
         for l, p in enumerate(params):
             n = state.setdefault(("n", l), [None] * num_terms)
-            for i in range(num_terms):                                                     # line 7
+            for i in range(num_terms):  # line 7
                 norm = grads[i][l].norm()
                 n[i] = norm if n[i] is None else b3 * n[i] + (1 - b3) * norm
             mhat, vhat = [], []
             for i in range(num_terms):
-                g = (n[0] if anchor else 1.0) * grads[i][l] / n[i]                         # line 8
-                m = state[("m", i, l)] = b1 * state.get(("m", i, l), 0) + (1 - b1) * g      # line 9
-                v = state[("v", i, l)] = b2 * state.get(("v", i, l), 0) + (1 - b2) * g**2   # line 10
-                mhat.append(m / (1 - b1**t))                                               # line 11
-                vhat.append(v / (1 - b2**t))                                               # line 12
+                g = (n[0] if anchor else 1.0) * grads[i][l] / n[i]  # line 8
+                m = state[("m", i, l)] = b1 * state.get(("m", i, l), 0) + (1 - b1) * g  # line 9
+                v = state[("v", i, l)] = b2 * state.get(("v", i, l), 0) + (1 - b2) * g**2  # line 10
+                mhat.append(m / (1 - b1**t))  # line 11
+                vhat.append(v / (1 - b2**t))  # line 12
             vmax = torch.stack(vhat).max(dim=0).values
             vmean = torch.stack(vhat).mean(dim=0)
-            for i in range(num_terms):                                                     # line 13
+            for i in range(num_terms):  # line 13
                 d = {"own": vhat[i], "max": vmax, "mean": vmean}[denom]
-                p -= lr * mhat[i] / (d.sqrt() + eps)                                       # line 14
+                p -= lr * mhat[i] / (d.sqrt() + eps)  # line 14
+
     return step
 
 
 for c in C_VALUES:
     runs[("normalised, own", c)] = bench.recorded_run("normalised-own", make_normalised, c)
     runs[("no anchor, own", c)] = bench.recorded_run(
-        "unit-norm-own", lambda: make_normalised(anchor=False), c)
-show(["own moments", "no anchor, own", "normalised, own"], "Step 2: rescale to the anchor, per layer",
-     fname="step2_anchor")
+        "unit-norm-own", lambda: make_normalised(anchor=False), c
+    )
+show(
+    ["own moments", "no anchor, own", "normalised, own"],
+    "Step 2: rescale to the anchor, per layer",
+    fname="step2_anchor",
+)
 for name in ["own moments", "no anchor, own", "normalised, own"]:
     print(f"{name:>16}: final parameter error", final(name))
 
@@ -294,6 +316,7 @@ def make_module(**kwargs):
             holder["weights"] = []
         holder["opt"].step(grads=grads)
         holder["weights"].append(holder["opt"].effective_weights()[1].tolist())
+
     step.holder = holder
     return step
 
@@ -310,12 +333,21 @@ ax.set_title("Effective weight of the L1 term, per layer (c = 1)")
 ax.legend()
 fig.savefig(figure_path(bench.EXPERIMENT, "effective_weights", PROFILE))
 plt.show()
-bench.save_comparison("effective-weights-c1", dict(
-    first_step=weights[0].tolist(), step_100=weights[min(99, len(weights) - 1)].tolist(),
-    last_step=weights[-1].tolist()), dict(cfg, c=1.0, optimizer="mtadam.MTAdam defaults"))
-print("weight of the L1 term on (layer 1, layer 2) at step 1:",
-      [f"{w:.2f}" for w in weights[0].tolist()], "  at step 100:",
-      [f"{w:.2f}" for w in weights[min(99, len(weights) - 1)].tolist()])
+bench.save_comparison(
+    "effective-weights-c1",
+    dict(
+        first_step=weights[0].tolist(),
+        step_100=weights[min(99, len(weights) - 1)].tolist(),
+        last_step=weights[-1].tolist(),
+    ),
+    dict(cfg, c=1.0, optimizer="mtadam.MTAdam defaults"),
+)
+print(
+    "weight of the L1 term on (layer 1, layer 2) at step 1:",
+    [f"{w:.2f}" for w in weights[0].tolist()],
+    "  at step 100:",
+    [f"{w:.2f}" for w in weights[min(99, len(weights) - 1)].tolist()],
+)
 
 # %% [markdown]
 # Both weights fall by orders of magnitude: as the L2 anchor converges, its gradient magnitude
@@ -344,9 +376,11 @@ print("weight of the L1 term on (layer 1, layer 2) at step 1:",
 # %%
 for c in C_VALUES:
     runs[("normalised, max (MTAdam)", c)] = bench.recorded_run(
-        "mtadam", lambda: make_normalised(denom="max"), c)
+        "mtadam", lambda: make_normalised(denom="max"), c
+    )
     runs[("normalised, mean", c)] = bench.recorded_run(
-        "normalised-mean", lambda: make_normalised(denom="mean"), c)
+        "normalised-mean", lambda: make_normalised(denom="mean"), c
+    )
 names = ["normalised, own", "normalised, mean", "normalised, max (MTAdam)"]
 show(names, "Step 3: which denominator", fname="step3_denominator")
 for name in names:
@@ -354,9 +388,12 @@ for name in names:
 early = slice(0, len(runs[names[0], 1.0]["curves"]["update"]) // 5)  # the first fifth of the run
 for name in names[1:]:
     ratio = torch.tensor(runs[name, 1.0]["curves"]["update"][early]) / torch.tensor(
-        runs["normalised, own", 1.0]["curves"]["update"][early])
-    print(f"step size of '{name}' / 'normalised, own' over the first fifth (c=1): "
-          f"median {ratio.median().item():.2f}, range {ratio.min().item():.2f}-{ratio.max().item():.2f}")
+        runs["normalised, own", 1.0]["curves"]["update"][early]
+    )
+    print(
+        f"step size of '{name}' / 'normalised, own' over the first fifth (c=1): "
+        f"median {ratio.median().item():.2f}, range {ratio.min().item():.2f}-{ratio.max().item():.2f}"
+    )
 
 # %% [markdown]
 # On this two-term toy the three denominators are almost indistinguishable: all converge, and the
@@ -408,6 +445,7 @@ for name in names[1:]:
 # Numerically, with the finished module (`norm_init="first"`, its default, or `"one"`, Algorithm 1
 # as printed), weighting the anchor by 1000 and the L1 term by 1/1000 at once, with $\epsilon = 0$:
 
+
 # %%
 def weighted(weights, **kwargs):
     """The module stepping on the terms multiplied by `weights`."""
@@ -415,19 +453,30 @@ def weighted(weights, **kwargs):
 
     def step(params, grads, lr):
         inner(params, [[w * g for g in row] for w, row in zip(weights, grads)], lr)
+
     return step
 
 
 def invariance(norm_init):
-    a, b = (bench.train(weighted(w, eps=0.0, norm_init=norm_init), 1.0, steps=cfg["steps"],
-                        batch_size=cfg["batch_size"], lr=cfg["lr"])["trajectory"]
-            for w in [(1.0, 1.0), (1000.0, 1e-3)])
+    a, b = (
+        bench.train(
+            weighted(w, eps=0.0, norm_init=norm_init),
+            1.0,
+            steps=cfg["steps"],
+            batch_size=cfg["batch_size"],
+            lr=cfg["lr"],
+        )["trajectory"]
+        for w in [(1.0, 1.0), (1000.0, 1e-3)]
+    )
     return ((a - b).abs() / b.abs().clamp_min(1e-300)).max().item()
 
 
 diffs = {init: invariance(init) for init in ["first", "one"]}
-bench.save_comparison("invariance", {f"max_rel_diff_{k}": v for k, v in diffs.items()},
-                      dict(cfg, weights="(1, 1) vs (1000, 1e-3)", eps=0.0))
+bench.save_comparison(
+    "invariance",
+    {f"max_rel_diff_{k}": v for k, v in diffs.items()},
+    dict(cfg, weights="(1, 1) vs (1000, 1e-3)", eps=0.0),
+)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -465,9 +514,13 @@ numel, layers = sum(p.numel() for p in net.parameters()), len(list(net.parameter
 for num_terms in (1, 2, 10):
     opt = MTAdam(net.parameters())
     opt.step(grads=[[torch.ones_like(p) for p in net.parameters()] for _ in range(num_terms)])
-    floats = sum(t.numel() for st in opt.state.values() for k, t in st.items() if k in ("m", "v", "n"))
-    print(f"I = {num_terms:>2}: state {floats:>11,} numbers = 2*I*|theta| + I*L = "
-          f"{2 * num_terms * numel + num_terms * layers:>11,}")
+    floats = sum(
+        t.numel() for st in opt.state.values() for k, t in st.items() if k in ("m", "v", "n")
+    )
+    print(
+        f"I = {num_terms:>2}: state {floats:>11,} numbers = 2*I*|theta| + I*L = "
+        f"{2 * num_terms * numel + num_terms * layers:>11,}"
+    )
 
 # %% [markdown]
 # Measured step times against `torch.optim.Adam` and against this memory-traffic floor are in the
@@ -509,10 +562,16 @@ for num_terms in (1, 2, 10):
 # On our bench it follows the chapter's `make_normalised(denom="max")` step for step:
 
 # %%
-chapter = bench.train(make_normalised(denom="max"), 1000.0, steps=cfg["steps"], batch_size=cfg["batch_size"],
-                      lr=cfg["lr"])["trajectory"]
-module = bench.train(make_module(), 1000.0, steps=cfg["steps"], batch_size=cfg["batch_size"],
-                     lr=cfg["lr"])["trajectory"]
+chapter = bench.train(
+    make_normalised(denom="max"),
+    1000.0,
+    steps=cfg["steps"],
+    batch_size=cfg["batch_size"],
+    lr=cfg["lr"],
+)["trajectory"]
+module = bench.train(
+    make_module(), 1000.0, steps=cfg["steps"], batch_size=cfg["batch_size"], lr=cfg["lr"]
+)["trajectory"]
 max_diff = (chapter - module).abs().max().item()
 bench.save_comparison("module-vs-chapter", dict(max_abs_diff=max_diff), dict(cfg, c=1000.0))
 

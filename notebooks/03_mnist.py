@@ -28,12 +28,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %%
@@ -47,7 +58,6 @@ for key in ("sgd_momentum", "rmsprop", "adam", "mtadam", "adam_equal"):
     print(f"  {M.METHODS[key]['label']:<22} {m:.1f} ± {s:.1f}")
 
 # %%
-import inspect
 import time
 
 import matplotlib.pyplot as plt
@@ -97,12 +107,24 @@ with torch.no_grad():
     terms = M.class_terms(out, y, w)
     authors = M.authors_terms(out, y, w)
     nll = torch.nn.functional.nll_loss(out, y, reduction="none")
-print("our terms finite:               ", bool(torch.isfinite(terms).all()), "| term of the absent digit 3:", float(terms[3]))
-print("sum of terms = weighted mean NLL:", bool(torch.isclose(terms.sum(), (torch.tensor(w, dtype=torch.float32)[y] * nll).mean())))
+print(
+    "our terms finite:               ",
+    bool(torch.isfinite(terms).all()),
+    "| term of the absent digit 3:",
+    float(terms[3]),
+)
+print(
+    "sum of terms = weighted mean NLL:",
+    bool(torch.isclose(terms.sum(), (torch.tensor(w, dtype=torch.float32)[y] * nll).mean())),
+)
 print("authors' definition, digit 3:   ", float(authors[3]))
-per_class_mean = torch.stack([nll[y == i].mean() if (y == i).any() else torch.tensor(float("nan")) for i in range(10)])
-print("authors' terms = unweighted per-class mean NLL (weights cancel):",
-      bool(torch.allclose(authors[keep_cls := torch.arange(10) != 3], per_class_mean[keep_cls])))
+per_class_mean = torch.stack(
+    [nll[y == i].mean() if (y == i).any() else torch.tensor(float("nan")) for i in range(10)]
+)
+print(
+    "authors' terms = unweighted per-class mean NLL (weights cancel):",
+    bool(torch.allclose(authors[keep_cls := torch.arange(10) != 3], per_class_mean[keep_cls])),
+)
 
 # %% [markdown]
 # ```{admonition} Deviation: the terms keep their weights (the authors' script cancels them)
@@ -177,8 +199,17 @@ for draw, text in M.DRAWS.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rows = [{"key": k, "method": s["label"], "optimizer": s["optimizer"], "lr": s["lr"],
-         "momentum": s.get("momentum", ""), "terms": s["weights"]} for k, s in M.METHODS.items()]
+rows = [
+    {
+        "key": k,
+        "method": s["label"],
+        "optimizer": s["optimizer"],
+        "lr": s["lr"],
+        "momentum": s.get("momentum", ""),
+        "terms": s["weights"],
+    }
+    for k, s in M.METHODS.items()
+]
 display(Markdown(markdown_table(rows, list(rows[0]))))
 
 # %% [markdown]
@@ -217,7 +248,11 @@ w = M.draw_weights("paper", 0)
 sub, _ = M.per_term_grads(net, xb, yb, w, params)
 terms = M.class_terms(net(xb), yb, w)
 full = [torch.autograd.grad(terms[i], params, retain_graph=True) for i in range(10)]
-rel = max(float((a - b).norm() / b.norm().clamp_min(1e-30)) for i in range(10) for a, b in zip(sub[i], full[i]))
+rel = max(
+    float((a - b).norm() / b.norm().clamp_min(1e-30))
+    for i in range(10)
+    for a, b in zip(sub[i], full[i])
+)
 print(f"largest relative difference over the 10 terms x 8 parameter tensors: {rel:.1e}")
 
 # %% [markdown]
@@ -225,6 +260,8 @@ print(f"largest relative difference over the 10 terms x 8 parameter tensors: {re
 
 # %%
 net.train()
+
+
 def timed(fn, n):
     fn()
     t0 = time.perf_counter()
@@ -232,22 +269,28 @@ def timed(fn, n):
         fn()
     return 1000 * (time.perf_counter() - t0) / n
 
+
 def one_backward():
     loss = M.weighted_loss(net(xb), yb, w)
     torch.autograd.grad(loss, params)
+
 
 def ten_backwards():
     terms = M.class_terms(net(xb), yb, w)
     for i in range(10):
         torch.autograd.grad(terms[i], params, retain_graph=i < 9)
 
+
 def sub_batches():
     M.per_term_grads(net, xb, yb, w, params)
 
+
 n = 3 if PROFILE == "smoke" else 10
-times = {"one backward of the weighted sum": timed(one_backward, n),
-         "10 x autograd.grad (one per term)": timed(ten_backwards, n),
-         "10 class sub-batches (used here)": timed(sub_batches, n)}
+times = {
+    "one backward of the weighted sum": timed(one_backward, n),
+    "10 x autograd.grad (one per term)": timed(ten_backwards, n),
+    "10 class sub-batches (used here)": timed(sub_batches, n),
+}
 for k, v in times.items():
     print(f"{k:<36} {v:7.1f} ms")
 
@@ -302,8 +345,14 @@ glue("mnist_wall_ratio", float(np.mean(walls["mtadam"]) / np.mean(walls["adam"])
 
 # %%
 display(Markdown(M.table_markdown(records, PROFILE)))
-display(Markdown("Our mean minus the paper's mean (percentage points):\n\n"
-                 + markdown_table(M.gaps_to_paper(records), ["method"] + [f"{d} draw" for d in M.DRAWS], digits=2)))
+display(
+    Markdown(
+        "Our mean minus the paper's mean (percentage points):\n\n"
+        + markdown_table(
+            M.gaps_to_paper(records), ["method"] + [f"{d} draw" for d in M.DRAWS], digits=2
+        )
+    )
+)
 
 # %% [markdown]
 # ### Which draw are the paper's numbers consistent with?
@@ -340,11 +389,16 @@ glue("mnist_mid_lo", min(mid) if mid else float("nan"))
 glue("mnist_mid_hi", max(mid) if mid else float("nan"))
 glue("mnist_p_tiny", 1 - (1 - 9 / 999) ** 10)  # P(some w_i < 10) under U(1, 1000), ten digits
 for draw in M.DRAWS:
-    a = M.mean_sd([r["metrics"]["test_acc"] for r in records if r["method"] == M.method_key("adam", draw)])
+    a = M.mean_sd(
+        [r["metrics"]["test_acc"] for r in records if r["method"] == M.method_key("adam", draw)]
+    )
     glue(f"mnist_adam_{draw}_mean", a[0])
     glue(f"mnist_adam_{draw}_sd", a[1])
-    n_tiny = sum(min(r["extra"]["details"]["drawn_weights"]) < 10 for r in records
-                 if r["method"] == M.method_key("adam", draw))
+    n_tiny = sum(
+        min(r["extra"]["details"]["drawn_weights"]) < 10
+        for r in records
+        if r["method"] == M.method_key("adam", draw)
+    )
     glue(f"mnist_tiny_{draw}", n_tiny)
 
 # %% [markdown]
@@ -415,7 +469,11 @@ plt.show()
 
 # %%
 for draw in M.DRAWS:
-    rec = next(r for r in records if r["method"] == M.method_key("mtadam", draw) and r["seed"] == cfg["seeds"][0])
+    rec = next(
+        r
+        for r in records
+        if r["method"] == M.method_key("mtadam", draw) and r["seed"] == cfg["seeds"][0]
+    )
     axes = M.plot_effective_weights(rec)
     axes[0].figure.suptitle(f"MTAdam, seed {rec['seed']}, {M.DRAWS[draw]}", fontsize=10)
     axes[0].figure.tight_layout()
@@ -423,9 +481,11 @@ for draw in M.DRAWS:
     plt.show()
     ew = np.asarray(rec["curves"]["ew_fc2"][-1])
     wts = np.asarray(rec["extra"]["details"]["class_weights"])
-    print(f"{draw}: last step, fc2: w_i * effective_i / w_0 ranges over "
-          f"[{(wts * ew / wts[0]).min():.2f}, {(wts * ew / wts[0]).max():.2f}] while w_i / w_0 ranges over "
-          f"[{(wts / wts[0]).min():.2f}, {(wts / wts[0]).max():.2f}]")
+    print(
+        f"{draw}: last step, fc2: w_i * effective_i / w_0 ranges over "
+        f"[{(wts * ew / wts[0]).min():.2f}, {(wts * ew / wts[0]).max():.2f}] while w_i / w_0 ranges over "
+        f"[{(wts / wts[0]).min():.2f}, {(wts / wts[0]).max():.2f}]"
+    )
 
 # %% [markdown]
 # ## MTAdam does not see the weights
@@ -436,12 +496,24 @@ for draw in M.DRAWS:
 # %%
 rows = []
 for s in cfg["seeds"]:
-    accs = {d: next((r["metrics"]["test_acc"] for r in records
-                     if r["method"] == M.method_key("mtadam", d) and r["seed"] == s), None) for d in M.DRAWS}
+    accs = {
+        d: next(
+            (
+                r["metrics"]["test_acc"]
+                for r in records
+                if r["method"] == M.method_key("mtadam", d) and r["seed"] == s
+            ),
+            None,
+        )
+        for d in M.DRAWS
+    }
     rows.append({"seed": s, **{f"MTAdam, {d} draw": accs[d] for d in M.DRAWS}})
 display(Markdown(markdown_table(rows, list(rows[0]), digits=4)))
-diffs = [r[f"MTAdam, script draw"] - r[f"MTAdam, paper draw"] for r in rows
-         if None not in (r["MTAdam, script draw"], r["MTAdam, paper draw"])]
+diffs = [
+    r["MTAdam, script draw"] - r["MTAdam, paper draw"]
+    for r in rows
+    if None not in (r["MTAdam, script draw"], r["MTAdam, paper draw"])
+]
 glue("mnist_inv_maxdiff", max(abs(d) for d in diffs) if diffs else float("nan"))
 glue("mnist_inv_script_higher", sum(d > 0 for d in diffs))
 glue("mnist_inv_n", len(diffs))
@@ -462,11 +534,19 @@ gap = {eps: M.draw_invariance(data, steps, eps) for eps in (1e-8, 1e-30)}
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
 for eps, d in gap.items():
     ax.plot(range(1, steps + 1), d, marker="o", ms=3, label=f"eps = {eps:g}")
-ax.set_yscale("log"); ax.set_xlabel("step"); ax.set_ylabel("relative parameter distance")
-ax.set_title("MTAdam, paper draw vs. script draw, seed 0"); ax.legend()
+ax.set_yscale("log")
+ax.set_xlabel("step")
+ax.set_ylabel("relative parameter distance")
+ax.set_title("MTAdam, paper draw vs. script draw, seed 0")
+ax.legend()
 fig.savefig(figure_path(M.EXPERIMENT, "draw_invariance_eps", PROFILE))
 plt.show()
-print({f"eps={eps:g}": f"after step 1: {d[0]:.1e}, after step {steps}: {d[-1]:.1e}" for eps, d in gap.items()})
+print(
+    {
+        f"eps={eps:g}": f"after step 1: {d[0]:.1e}, after step {steps}: {d[-1]:.1e}"
+        for eps, d in gap.items()
+    }
+)
 glue("mnist_gap0_first", gap[1e-30][0])
 glue("mnist_gap0_last", gap[1e-30][-1])
 glue("mnist_gap8_first", gap[1e-8][0])
@@ -487,14 +567,20 @@ glue("mnist_gap_steps", steps)
 #
 # The numbers the discussion refers to, from the records of this profile:
 
+
 # %%
 def acc(method, draw):
-    return M.mean_sd([r["metrics"]["test_acc"] for r in records if r["method"] == M.method_key(method, draw)])
+    return M.mean_sd(
+        [r["metrics"]["test_acc"] for r in records if r["method"] == M.method_key(method, draw)]
+    )
+
 
 for draw in M.DRAWS:
     eq, mt, ad = acc("adam_equal", draw), acc("mtadam", draw), acc("adam", draw)
-    print(f"{draw} draw: Adam-equal {eq[0]:.1f} ± {eq[1]:.1f} | MTAdam {mt[0]:.1f} ± {mt[1]:.1f} "
-          f"(gap {eq[0] - mt[0]:+.1f}) | Adam on the weighted sum {ad[0]:.1f} ± {ad[1]:.1f} (gap {eq[0] - ad[0]:+.1f})")
+    print(
+        f"{draw} draw: Adam-equal {eq[0]:.1f} ± {eq[1]:.1f} | MTAdam {mt[0]:.1f} ± {mt[1]:.1f} "
+        f"(gap {eq[0] - mt[0]:+.1f}) | Adam on the weighted sum {ad[0]:.1f} ± {ad[1]:.1f} (gap {eq[0] - ad[0]:+.1f})"
+    )
     for key, v in (("eq", eq), ("mt", mt), ("ad", ad)):
         glue(f"mnist_{key}_{draw}", v[0])
     for m in ("sgd_momentum", "sgd_momentum_norm", "rmsprop", "rmsprop_lr1e-3"):
@@ -506,6 +592,7 @@ glue("mnist_mt_worst_digit", min(min(r["metrics"]["per_class_acc"]) for r in mt_
 ad_runs = [r for r in records if r["config"]["method"] == "adam"]
 glue("mnist_ad_worst_digit", min(min(r["metrics"]["per_class_acc"]) for r in ad_runs))
 from mtbook.core.models import MnistNet as _Net
+
 n_params = sum(p.numel() for p in _Net().parameters())
 glue("mnist_mt_state_millions", 2 * 10 * n_params / 1e6)
 glue("mnist_adam_state_millions", 2 * n_params / 1e6)

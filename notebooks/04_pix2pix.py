@@ -30,12 +30,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %% [markdown]
@@ -50,17 +61,22 @@ from IPython.display import Markdown, display
 from mtbook.experiments.pix2pix import paper_rows
 from mtbook.core.report import markdown_table
 
-for caption, maps in [("Table 4, facades (labels to photo), lower is better", False),
-                      ("Table 4, maps to aerial, lower is better", True)]:
-    display(Markdown(f"**{caption}** (paper)\n\n"
-                     + markdown_table(paper_rows(maps), ["method", "L1", "L2", "NMSE", "FID"], digits=6)))
+for caption, maps in [
+    ("Table 4, facades (labels to photo), lower is better", False),
+    ("Table 4, maps to aerial, lower is better", True),
+]:
+    display(
+        Markdown(
+            f"**{caption}** (paper)\n\n"
+            + markdown_table(paper_rows(maps), ["method", "L1", "L2", "NMSE", "FID"], digits=6)
+        )
+    )
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from mtbook import gan
 from mtbook.core import metrics
 from mtbook.core.notebook import glue
 from mtbook.core.records import figure_path
@@ -167,10 +183,31 @@ cfg = P.config(PROFILE)
 G, D = P.build_models(cfg, seed=0)
 n_g = sum(p.numel() for p in G.parameters())
 n_d = sum(p.numel() for p in D.parameters())
-print({k: cfg[k] for k in ("size", "ngf", "num_downs", "ndf", "n_layers", "batch_size", "epochs",
-                           "epochs_decay", "lr", "beta2", "jitter", "test_mode", "hb_trials", "seeds")})
-print(f"generator: {n_g:,} parameters in {len(list(G.parameters()))} tensors; "
-      f"discriminator: {n_d:,} parameters; PatchGAN receptive field {receptive_field(cfg['n_layers'])} px")
+print(
+    {
+        k: cfg[k]
+        for k in (
+            "size",
+            "ngf",
+            "num_downs",
+            "ndf",
+            "n_layers",
+            "batch_size",
+            "epochs",
+            "epochs_decay",
+            "lr",
+            "beta2",
+            "jitter",
+            "test_mode",
+            "hb_trials",
+            "seeds",
+        )
+    }
+)
+print(
+    f"generator: {n_g:,} parameters in {len(list(G.parameters()))} tensors; "
+    f"discriminator: {n_d:,} parameters; PatchGAN receptive field {receptive_field(cfg['n_layers'])} px"
+)
 
 # %% [markdown]
 # ```{admonition} Deviation: the cpu profile is a small pix2pix
@@ -228,7 +265,10 @@ print(reason)
 records = P.run_all(PROFILE)
 by = P.by_method(records)
 print(provenance(records))
-print("mean wall time per run (s):", {m: round(float(np.mean([r["wall_time"] for r in rs]))) for m, rs in by.items()})
+print(
+    "mean wall time per run (s):",
+    {m: round(float(np.mean([r["wall_time"] for r in rs]))) for m, rs in by.items()},
+)
 
 # %% [markdown]
 # (pix2pix-table4)=
@@ -239,18 +279,22 @@ display(Markdown(P.table_markdown(records, PROFILE)))
 if PROFILE == "smoke":
     print("smoke profile: a few steps on a handful of images -- these numbers are not results.")
 
+
 # %%
 # The comparisons the text below makes, as differences of means with the SD of the difference
 # (sqrt(sa^2/na + sb^2/nb)), in test L1 (0-255 units).
 def l1(m):
     return P.values(records, m, "L1")
 
-for name, (a, b) in {"mt_vs_presc": ("mtadam_equal", "adam_prescribed"),
-                     "adam_vs_presc": ("adam_equal", "adam_prescribed"),
-                     "adam_vs_mt": ("adam_equal", "mtadam_equal"),
-                     "rms_vs_mt": ("rmsprop", "mtadam_equal"),
-                     "hb_vs_mt": ("hyperband", "mtadam_equal"),
-                     "b05_vs_presc": ("adam_prescribed_b05", "adam_prescribed")}.items():
+
+for name, (a, b) in {
+    "mt_vs_presc": ("mtadam_equal", "adam_prescribed"),
+    "adam_vs_presc": ("adam_equal", "adam_prescribed"),
+    "adam_vs_mt": ("adam_equal", "mtadam_equal"),
+    "rms_vs_mt": ("rmsprop", "mtadam_equal"),
+    "hb_vs_mt": ("hyperband", "mtadam_equal"),
+    "b05_vs_presc": ("adam_prescribed_b05", "adam_prescribed"),
+}.items():
     if l1(a) and l1(b):
         d, sd = diff_mean_sd(l1(a), l1(b))
         glue(f"p2p_{name}", d)
@@ -335,7 +379,9 @@ if "mtadam_equal" in by:
     rec = by["mtadam_equal"][0]
     fig, ax = plt.subplots(figsize=(7, 3.8))
     P.plot_effective_weights(rec, ax=ax)
-    ax.set_title(f"MTAdam, seed {rec['seed']}: weight of L_GAN relative to L1, per parameter tensor of G")
+    ax.set_title(
+        f"MTAdam, seed {rec['seed']}: weight of L_GAN relative to L1, per parameter tensor of G"
+    )
     fig.savefig(figure_path(P.EXPERIMENT, "mtadam_effective_weights", PROFILE))
     plt.show()
     ew_all = np.asarray(rec["curves"]["ew"], dtype=float)
@@ -344,8 +390,10 @@ if "mtadam_equal" in by:
     glue("p2p_ew_first", med[0])
     glue("p2p_ew_min", float(np.nanmin(med)))
     glue("p2p_ew_last", med[-1])
-    print(f"median over parameter tensors: first logged step {med[0]:.3g}, minimum {np.nanmin(med):.3g}, "
-          f"last {med[-1]:.3g} (range at the end {np.nanmin(ew[-1]):.3g} .. {np.nanmax(ew[-1]):.3g})")
+    print(
+        f"median over parameter tensors: first logged step {med[0]:.3g}, minimum {np.nanmin(med):.3g}, "
+        f"last {med[-1]:.3g} (range at the end {np.nanmin(ew[-1]):.3g} .. {np.nanmax(ew[-1]):.3g})"
+    )
 
 # %% [markdown]
 # The median factor over the generator's parameter tensors starts at {glue:text}`p2p_ew_first:.2g`
@@ -359,14 +407,30 @@ if "mtadam_equal" in by:
 # %%
 if "hyperband" in by:
     for hb in by["hyperband"]:
-        rows = [dict(trial=t["number"], lambda2=round(t["lam"], 4), state=t["state"], epochs=t["epochs"],
-                     **{"last val L1": round(t["values"][-1], 2) if t["values"] else None},
-                     **{"test L1": round(t["test"]["L1"], 2) if t.get("test") else None})
-                for t in hb["extra"]["trials"]]
-        display(Markdown(f"Seed {hb['seed']}: chosen lambda2 = {hb['metrics']['chosen_lambda2']:.4g} "
-                         f"(lambda1 = 100; objective {hb['config']['objective']})\n\n"
-                         + markdown_table(rows, ["trial", "lambda2", "state", "epochs", "last val L1", "test L1"])))
-    print(f"paper's choice on facades: {P.PAPER_HYPERBAND_LAMBDA}; pruner:", by["hyperband"][0]["extra"]["settings"])
+        rows = [
+            dict(
+                trial=t["number"],
+                lambda2=round(t["lam"], 4),
+                state=t["state"],
+                epochs=t["epochs"],
+                **{"last val L1": round(t["values"][-1], 2) if t["values"] else None},
+                **{"test L1": round(t["test"]["L1"], 2) if t.get("test") else None},
+            )
+            for t in hb["extra"]["trials"]
+        ]
+        display(
+            Markdown(
+                f"Seed {hb['seed']}: chosen lambda2 = {hb['metrics']['chosen_lambda2']:.4g} "
+                f"(lambda1 = 100; objective {hb['config']['objective']})\n\n"
+                + markdown_table(
+                    rows, ["trial", "lambda2", "state", "epochs", "last val L1", "test L1"]
+                )
+            )
+        )
+    print(
+        f"paper's choice on facades: {P.PAPER_HYPERBAND_LAMBDA}; pruner:",
+        by["hyperband"][0]["extra"]["settings"],
+    )
 
 # %% [markdown]
 # ## Running the `full` profile

@@ -34,12 +34,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %% [markdown]
@@ -55,10 +66,23 @@ from IPython.display import Markdown, display
 from mtbook.core.report import markdown_table
 from mtbook.experiments.ablation.spec import PAPER_TABLE7, VARIANTS
 
-columns = ["variant"] + [f"{task} {metric}" for task, metrics in PAPER_TABLE7["full"].items()
-                         for metric in metrics]
-rows = [{"variant": VARIANTS[key]["paper"],
-         **{f"{task} {metric}": value for task, metrics in row.items() for metric, value in metrics.items()}}
-        for key, row in PAPER_TABLE7.items()]
-display(Markdown("**Table 7 (accuracy higher is better; L1, L2, NMSE, FID lower)** (paper)\n\n"
-                 + markdown_table(rows, columns, digits=6)))
+columns = ["variant"] + [
+    f"{task} {metric}" for task, metrics in PAPER_TABLE7["full"].items() for metric in metrics
+]
+rows = [
+    {
+        "variant": VARIANTS[key]["paper"],
+        **{
+            f"{task} {metric}": value
+            for task, metrics in row.items()
+            for metric, value in metrics.items()
+        },
+    }
+    for key, row in PAPER_TABLE7.items()
+]
+display(
+    Markdown(
+        "**Table 7 (accuracy higher is better; L1, L2, NMSE, FID lower)** (paper)\n\n"
+        + markdown_table(rows, columns, digits=6)
+    )
+)

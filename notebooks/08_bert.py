@@ -36,12 +36,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %% [markdown]
@@ -57,10 +68,20 @@ from IPython.display import Markdown, display
 from mtbook.core.report import markdown_table
 from mtbook.experiments.bert import spec as B
 
-rows = [{"method": B.PAPER_TABLE2_NAMES[k], **{t: f"{m:g} ± {sd:g}" for t, (m, sd) in row.items()}}
-        for k, row in B.PAPER_TABLE2.items()]
-display(Markdown("**Table 2, BERT, mean ± SD over five runs** (paper)\n\n"
-                 + markdown_table(rows, ["method", "MRPC", "RTE", "STS-B"])))
+rows = [
+    {"method": B.PAPER_TABLE2_NAMES[k], **{t: f"{m:g} ± {sd:g}" for t, (m, sd) in row.items()}}
+    for k, row in B.PAPER_TABLE2.items()
+]
+display(
+    Markdown(
+        "**Table 2, BERT, mean ± SD over five runs** (paper)\n\n"
+        + markdown_table(rows, ["method", "MRPC", "RTE", "STS-B"])
+    )
+)
 rows = [{"method": B.PAPER_TABLE3_NAMES[k], **row} for k, row in B.PAPER_TABLE3.items()]
-display(Markdown("**Table 3, RecoBERT on wines, percent, higher is better** (paper)\n\n"
-                 + markdown_table(rows, ["method", "MPR", "MRR", "HR@10"], digits=6)))
+display(
+    Markdown(
+        "**Table 3, RecoBERT on wines, percent, higher is better** (paper)\n\n"
+        + markdown_table(rows, ["method", "MPR", "MRR", "HR@10"], digits=6)
+    )
+)

@@ -45,8 +45,16 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
 
 
@@ -127,7 +135,7 @@ class LinkChecker:
         if status != 200:
             return f"broken link {href!r} -> {url} (HTTP {status})"
         if frag and unquote(frag) not in ids:
-            return f"broken anchor {href!r}: no id={unquote(frag)!r} in {url[len(self.base):]}"
+            return f"broken anchor {href!r}: no id={unquote(frag)!r} in {url[len(self.base) :]}"
         return None
 
 
@@ -151,7 +159,7 @@ async () => {
     repo: Array.from(document.querySelectorAll('a[href^="https://github.com/"]')).length,
     // a markdown table left as text: "| --- |" (Sphinx smartquotes may turn --- into a dash)
     raw_tables: Array.from(document.querySelectorAll('article p'))
-        .filter(e => /\|\s*(-{3,}|\u2014|\u2013)\s*\|/.test(e.textContent)).map(e => e.textContent.slice(0, 80)),
+        .filter(e => /\\|\\s*(-{3,}|\u2014|\u2013)\\s*\\|/.test(e.textContent)).map(e => e.textContent.slice(0, 80)),
   };
 }
 """
@@ -164,11 +172,17 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
     notes: list[str] = []
     report: dict = {"pages": {}, "blocked_external": []}
     if not (html / "index.html").exists():
-        print(f"check-site: {html}/index.html not found; build the book first (make book)", file=sys.stderr)
+        print(
+            f"check-site: {html}/index.html not found; build the book first (make book)",
+            file=sys.stderr,
+        )
         return 1
     if not (mathjax_dir / "es5" / "tex-mml-chtml.js").exists():
-        print(f"check-site: MathJax 3 not found in {mathjax_dir} (npm install --prefix .cache/site-check "
-              f"mathjax@3, or `make check-site`)", file=sys.stderr)
+        print(
+            f"check-site: MathJax 3 not found in {mathjax_dir} (npm install --prefix .cache/site-check "
+            f"mathjax@3, or `make check-site`)",
+            file=sys.stderr,
+        )
         return 1
     if not Path(chromium).exists():
         print(f"check-site: {chromium} not found (apt-get install chromium)", file=sys.stderr)
@@ -200,23 +214,37 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
     try:
         with sync_playwright() as p:
             ctx = p.chromium.launch_persistent_context(
-                profile, executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 900})
+                profile,
+                executable_path=chromium,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 900},
+            )
             ctx.route("**/*", route)
             page = ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(f"uncaught JS error: {e}"))
-            page.on("console", lambda m: errors.append(f"console error: {m.text}")
-                    if m.type == "error" and "net::ERR_FAILED" not in m.text else None)
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(f"console error: {m.text}")
+                    if m.type == "error" and "net::ERR_FAILED" not in m.text
+                    else None
+                ),
+            )
 
             # the landing page: index.html must lead to the book's root page
             resp = page.goto(base + "index.html", wait_until="load", timeout=60000)
             try:
                 page.wait_for_url(base + pages[0], timeout=15000)
-                report["pages"]["index.html"] = {"status": resp.status if resp else None,
-                                                 "redirects_to": pages[0]}
+                report["pages"]["index.html"] = {
+                    "status": resp.status if resp else None,
+                    "redirects_to": pages[0],
+                }
             except Exception:
-                failures.append(f"index.html does not lead to the root page {pages[0]} (at {page.url})")
+                failures.append(
+                    f"index.html does not lead to the root page {pages[0]} (at {page.url})"
+                )
             shots = {"landing": pages[0], "chapter": None}
             for rel in [*pages, "search.html"]:
                 url = base + rel
@@ -242,7 +270,9 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
                     try:
                         page.wait_for_function(
                             "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-                            " && document.querySelectorAll('mjx-container').length > 0", timeout=30000)
+                            " && document.querySelectorAll('mjx-container').length > 0",
+                            timeout=30000,
+                        )
                         page.evaluate("() => MathJax.startup.promise")
                     except Exception:
                         pass
@@ -253,8 +283,10 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
                 for e in errors:
                     failures.append(f"{rel}: {e}")
                 if info["math_untypeset"]:
-                    failures.append(f"{rel}: {len(info['math_untypeset'])} of {info['math']} math elements "
-                                    f"not typeset by MathJax (first: {info['math_untypeset'][0]!r})")
+                    failures.append(
+                        f"{rel}: {len(info['math_untypeset'])} of {info['math']} math elements "
+                        f"not typeset by MathJax (first: {info['math_untypeset'][0]!r})"
+                    )
                 if info["mjx_errors"]:
                     failures.append(f"{rel}: MathJax errors: {info['mjx_errors'][:3]}")
                 for img in info["images"]:
@@ -271,15 +303,19 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
                     failures.append(f"{rel}: {b}")
                 entry["links_checked"] = len(info["hrefs"])
                 # screenshot the chapter with the most figures (the first one on a tie)
-                if rel.startswith("notebooks/") and (shots["chapter"] is None or
-                                                     entry["images"] > report["pages"][shots["chapter"]]["images"]):
+                if rel.startswith("notebooks/") and (
+                    shots["chapter"] is None
+                    or entry["images"] > report["pages"][shots["chapter"]]["images"]
+                ):
                     shots["chapter"] = rel
             for name, rel in shots.items():
                 if rel:
                     page.goto(base + rel, wait_until="load")
                     if page.locator(".math").count():
                         try:
-                            page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=20000)
+                            page.wait_for_function(
+                                "() => window.MathJax && MathJax.startup", timeout=20000
+                            )
                             page.evaluate("() => MathJax.startup.promise")
                         except Exception:
                             pass
@@ -296,8 +332,10 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
     report["failures"] = failures
     (out / "report.json").write_text(json.dumps(report, indent=1))
     n = len(report["pages"])
-    print(f"check-site: {n} pages in chromium, {len(links.cache)} internal link targets crawled, "
-          f"{mathjax_served[0]} MathJax files served locally, {len(blocked)} external requests blocked")
+    print(
+        f"check-site: {n} pages in chromium, {len(links.cache)} internal link targets crawled, "
+        f"{mathjax_served[0]} MathJax files served locally, {len(blocked)} external requests blocked"
+    )
     for note in notes:
         print("check-site:", note)
     if failures:
@@ -313,7 +351,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Check the built book in headless chromium.")
     ap.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     ap.add_argument("--out", type=Path, default=ROOT / "_build" / "site-check")
-    ap.add_argument("--mathjax", type=Path, default=ROOT / ".cache" / "site-check" / "node_modules" / "mathjax")
+    ap.add_argument(
+        "--mathjax", type=Path, default=ROOT / ".cache" / "site-check" / "node_modules" / "mathjax"
+    )
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args(argv)
     return run(args.html, args.out, args.mathjax, args.chromium)

@@ -16,12 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mtbook.experiments import mnist  # noqa: E402
 from mtbook.core.profiles import get_profile  # noqa: E402
+from mtbook.experiments import mnist  # noqa: E402
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--profile", default=None, help="smoke | cpu | full (default: $MTADAM_PROFILE)")
     ap.add_argument("--methods", nargs="*", default=None, choices=list(mnist.METHODS))
     ap.add_argument("--draws", nargs="*", default=None, choices=list(mnist.DRAWS))

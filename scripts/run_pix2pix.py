@@ -18,19 +18,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mtbook.experiments import pix2pix  # noqa: E402
 from mtbook.core.profiles import get_profile  # noqa: E402
+from mtbook.experiments import pix2pix  # noqa: E402
 
-ORDER = ["adam_equal", "mtadam_equal", "adam_prescribed", "rmsprop", "sgd_momentum", "hyperband",
-         "adam_prescribed_b05"]
+ORDER = [
+    "adam_equal",
+    "mtadam_equal",
+    "adam_prescribed",
+    "rmsprop",
+    "sgd_momentum",
+    "hyperband",
+    "adam_prescribed_b05",
+]
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--profile", default=None, help="smoke | cpu | full (default: $MTADAM_PROFILE)")
     ap.add_argument("--methods", nargs="*", default=ORDER, choices=list(pix2pix.METHODS))
-    ap.add_argument("--dataset", default="facades", choices=list(pix2pix.DATASETS),
-                    help="maps = maps -> aerial, full profile only (downloads the maps set)")
+    ap.add_argument(
+        "--dataset",
+        default="facades",
+        choices=list(pix2pix.DATASETS),
+        help="maps = maps -> aerial, full profile only (downloads the maps set)",
+    )
     args = ap.parse_args(argv)
     profile = args.profile or get_profile()
     t0 = time.time()

@@ -25,12 +25,18 @@ def main(argv):
     if not m:
         sys.exit(f"no `repository: url:` line found in {config}")
     old = m.group(1)
-    files = [config, ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.py")),
-             *sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    files = [
+        config,
+        ROOT / "README.md",
+        *sorted((ROOT / "notebooks").glob("*.py")),
+        *sorted((ROOT / "notebooks").glob("*.ipynb")),
+    ]
     for path in files:
         s = path.read_text()
         # also rewrite the colab badge path github/OWNER/REPO
-        t = s.replace(old, new).replace("github/" + old.split("github.com/")[1], "github/" + new.split("github.com/")[1])
+        t = s.replace(old, new).replace(
+            "github/" + old.split("github.com/")[1], "github/" + new.split("github.com/")[1]
+        )
         if t != s:
             path.write_text(t)
             print(f"updated {path.relative_to(ROOT)}")

@@ -21,9 +21,18 @@ import torch
 
 
 class ReferenceMTAdam:
-    def __init__(self, groups, betas=(0.9, 0.999, 0.9), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, norm_init="first", normalize="layer", anchor=True,
-                 denom="max"):
+    def __init__(
+        self,
+        groups,
+        betas=(0.9, 0.999, 0.9),
+        eps=1e-8,
+        weight_decay=0.0,
+        decoupled_weight_decay=False,
+        norm_init="first",
+        normalize="layer",
+        anchor=True,
+        denom="max",
+    ):
         # groups: list of dicts {"params": [float64 tensors], "lr": float}
         self.groups = groups
         self.b1, self.b2, self.b3 = betas
@@ -54,13 +63,20 @@ class ReferenceMTAdam:
             self.n = [[init] * slots for _ in range(num_terms)]
             self.seen = [[False] * slots for _ in range(num_terms)]
             self.t = [0] * len(params)
-        active = [any(grads[i][k] is not None for i in range(num_terms)) for k in range(len(params))]
+        active = [
+            any(grads[i][k] is not None for i in range(num_terms)) for k in range(len(params))
+        ]
         for k in range(len(params)):
             self.t[k] += active[k]  # line 3
 
         # line 5, with missing gradients as zeros and coupled weight decay inside the anchor term
-        g = [[grads[i][k].clone() if grads[i][k] is not None else torch.zeros_like(params[k])
-              for k in range(len(params))] for i in range(num_terms)]
+        g = [
+            [
+                grads[i][k].clone() if grads[i][k] is not None else torch.zeros_like(params[k])
+                for k in range(len(params))
+            ]
+            for i in range(num_terms)
+        ]
         if self.wd != 0.0 and not self.decoupled:
             for k, p in enumerate(params):
                 g[0][k] = g[0][k] + self.wd * p
@@ -117,8 +133,8 @@ class ReferenceMTAdam:
                 t = self.t[k]
                 self.m[i][k] = self.b1 * self.m[i][k] + (1.0 - self.b1) * g[i][k]
                 self.v[i][k] = self.b2 * self.v[i][k] + (1.0 - self.b2) * g[i][k] ** 2
-                mhat[i][k] = self.m[i][k] / (1.0 - self.b1 ** t)
-                vhat[i][k] = self.v[i][k] / (1.0 - self.b2 ** t)
+                mhat[i][k] = self.m[i][k] / (1.0 - self.b1**t)
+                vhat[i][k] = self.v[i][k] / (1.0 - self.b2**t)
 
         if self.wd != 0.0 and self.decoupled:
             k = 0

@@ -84,16 +84,22 @@ def _sums_file(tmp_path, name, files):
 
 def _tiny_facades(tmp_path, monkeypatch, url, files=FACADE_FILES):
     """Point the registry's facades entry at ``url`` with a checksum list of ``files``."""
-    entry = Dataset("facades", (Source(url if isinstance(url, tuple) else (url,), "tar",
-                                       (("facades", ""),)),), "test",
-                    checksums=_sums_file(tmp_path, "facades", files))
+    entry = Dataset(
+        "facades",
+        (Source(url if isinstance(url, tuple) else (url,), "tar", (("facades", ""),)),),
+        "test",
+        checksums=_sums_file(tmp_path, "facades", files),
+    )
     monkeypatch.setitem(datasets.DATASETS, "facades", entry)
     return entry
 
 
 def _facades_archive(www, corrupt=None, drop=None):
-    members = {f"facades/{rel}": (SHARED / "facades" / rel).read_bytes()
-               for rel in FACADE_FILES if rel != drop}
+    members = {
+        f"facades/{rel}": (SHARED / "facades" / rel).read_bytes()
+        for rel in FACADE_FILES
+        if rel != drop
+    }
     if corrupt:
         blob = bytearray(members[f"facades/{corrupt}"])
         blob[len(blob) // 2] ^= 0xFF  # same size, one byte changed
@@ -104,8 +110,9 @@ def _facades_archive(www, corrupt=None, drop=None):
 def _leftovers(data_folder, cache_folder):
     """Dataset, staging or download folders left behind by a failed install."""
     found = [p for p in data_folder.iterdir() if p.name.startswith(".") or p.name == "facades"]
-    found += [p for p in (cache_folder / "facades", cache_folder / "downloads" / "facades")
-              if p.exists()]
+    found += [
+        p for p in (cache_folder / "facades", cache_folder / "downloads" / "facades") if p.exists()
+    ]
     return found
 
 
@@ -142,8 +149,9 @@ def test_read_only_data_dir_installs_into_the_cache(dirs, server, tmp_path, monk
 
 @needs_shared
 @pytest.mark.parametrize("fault", ["corrupt", "missing"])
-def test_a_bad_archive_names_the_file_and_installs_nothing(dirs, server, tmp_path, monkeypatch,
-                                                          fault):
+def test_a_bad_archive_names_the_file_and_installs_nothing(
+    dirs, server, tmp_path, monkeypatch, fault
+):
     d, c = dirs
     www, base, _ = server
     _facades_archive(www, **{"corrupt" if fault == "corrupt" else "drop": "test/2.jpg"})
@@ -181,8 +189,9 @@ def test_an_unreachable_url_names_the_url_destination_and_variable(dirs, tmp_pat
 
 
 @needs_shared
-def test_a_present_dataset_with_a_corrupt_file_is_reported_not_used(dirs, server, tmp_path,
-                                                                   monkeypatch):
+def test_a_present_dataset_with_a_corrupt_file_is_reported_not_used(
+    dirs, server, tmp_path, monkeypatch
+):
     d, _ = dirs
     www, base, requests = server
     _facades_archive(www)
@@ -211,8 +220,9 @@ def test_a_present_dataset_with_a_corrupt_file_is_reported_not_used(dirs, server
 
 
 @needs_shared
-def test_zip_extras_are_kept_unverified_and_unsafe_members_are_refused(dirs, server, tmp_path,
-                                                                      monkeypatch):
+def test_zip_extras_are_kept_unverified_and_unsafe_members_are_refused(
+    dirs, server, tmp_path, monkeypatch
+):
     d, _ = dirs
     www, base, _ = server
     listed = ["testA/n02381460_1000.jpg", "trainB/n02391049_2.jpg"]
@@ -226,8 +236,12 @@ def test_zip_extras_are_kept_unverified_and_unsafe_members_are_refused(dirs, ser
         zf.writestr("horse2zebra/../../escaped.jpg", b"x")
     sums = _sums_file(tmp_path, "horse2zebra", listed)
     for archive, ok in (("evil.zip", False), ("h2z.zip", True)):
-        entry = Dataset("horse2zebra", (Source((base + archive,), "zip", (("horse2zebra", ""),)),),
-                        "test", checksums=sums)
+        entry = Dataset(
+            "horse2zebra",
+            (Source((base + archive,), "zip", (("horse2zebra", ""),)),),
+            "test",
+            checksums=sums,
+        )
         monkeypatch.setitem(datasets.DATASETS, "horse2zebra", entry)
         if not ok:
             with pytest.raises(DataError, match="unsafe member"):
@@ -249,12 +263,15 @@ def test_glue_installs_from_task_zips_and_the_mrpc_split(dirs, server, monkeypat
             for f in sorted((glue / task).iterdir()):
                 zf.write(f, f"{task}/{f.name}")
             zf.writestr(f"{task}/test.tsv", "index\tsentence\n")  # unlabelled: kept, not listed
-    for served, rel in (("msr_paraphrase_train.txt", "MRPC/msr_paraphrase_train.txt"),
-                        ("mrpc_dev_ids.tsv", "MRPC/dev_ids.tsv")):
+    for served, rel in (
+        ("msr_paraphrase_train.txt", "MRPC/msr_paraphrase_train.txt"),
+        ("mrpc_dev_ids.tsv", "MRPC/dev_ids.tsv"),
+    ):
         (www / served).write_bytes((glue / rel).read_bytes())
     real = datasets.DATASETS["glue"]
-    local = tuple(Source((base + s.urls[0].rsplit("/", 1)[1],), s.kind, s.moves)
-                  for s in real.sources)
+    local = tuple(
+        Source((base + s.urls[0].rsplit("/", 1)[1],), s.kind, s.moves) for s in real.sources
+    )
     monkeypatch.setitem(datasets.DATASETS, "glue", Dataset("glue", local, real.about, real.build))
     folder = data.glue_dir()  # the repository's own glue.sha256: all nine files verified
     assert folder == d / "glue"

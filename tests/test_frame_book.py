@@ -11,8 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 REPO_URL = CONFIG["repository"]["url"]
-CHAPTERS = ["01_polynomial_toy", "02_derivation", "03_mnist", "04_pix2pix", "05_srgan",
-            "06_cyclegan", "07_ablation", "08_bert"]
+CHAPTERS = [
+    "01_polynomial_toy",
+    "02_derivation",
+    "03_mnist",
+    "04_pix2pix",
+    "05_srgan",
+    "06_cyclegan",
+    "07_ablation",
+    "08_bert",
+]
 
 
 def toc_files():
@@ -35,7 +43,9 @@ def test_toc_entry_exists(entry):
 
 def test_every_notebook_is_in_the_toc():
     listed = set(toc_files())
-    stray = [p.name for p in (ROOT / "notebooks").glob("*.ipynb") if f"notebooks/{p.stem}" not in listed]
+    stray = [
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb") if f"notebooks/{p.stem}" not in listed
+    ]
     assert not stray, f"notebooks not in _toc.yml: {stray}"
 
 
@@ -43,9 +53,19 @@ def test_execution_is_off_and_bibliography_configured():
     assert CONFIG["execute"]["execute_notebooks"] == "off"
     assert CONFIG["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
     bib = (ROOT / CONFIG["bibtex_bibfiles"][0]).read_text()
-    for key in ("malkiel2021mtadam", "kingma2014adam", "isola2017pix2pix", "zhu2017cyclegan",
-                "ledig2017srgan", "devlin2019bert", "li2017hyperband", "heusel2017fid",
-                "wang2004ssim", "lecun1998mnist", "tieleman2012rmsprop"):
+    for key in (
+        "malkiel2021mtadam",
+        "kingma2014adam",
+        "isola2017pix2pix",
+        "zhu2017cyclegan",
+        "ledig2017srgan",
+        "devlin2019bert",
+        "li2017hyperband",
+        "heusel2017fid",
+        "wang2004ssim",
+        "lecun1998mnist",
+        "tieleman2012rmsprop",
+    ):
         assert re.search(r"@\w+\{" + key + ",", bib), key
 
 
@@ -54,18 +74,23 @@ def test_notebook_starts_with_colab_and_setup_cells(path):
     code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     assert len(code) >= 2, f"{path.name}: needs the Colab install cell and the setup cell first"
     colab, setup = code[0], code[1]
-    assert 'find_spec("mtbook")' in colab and "pip" in colab, \
+    assert 'find_spec("mtbook")' in colab and "pip" in colab, (
         f"{path.name}: first code cell must be the Colab install cell (see README, 'How to add a chapter')"
-    assert f"git+{REPO_URL}" in colab, \
-        f"{path.name}: Colab cell installs from a different URL than _config.yml's {REPO_URL} " \
+    )
+    assert f"git+{REPO_URL}" in colab, (
+        f"{path.name}: Colab cell installs from a different URL than _config.yml's {REPO_URL} "
         f"(run scripts/set_repo_url.py)"
-    assert "from mtbook.core.notebook import setup" in setup and "setup()" in setup, \
+    )
+    assert "from mtbook.core.notebook import setup" in setup and "setup()" in setup, (
         f"{path.name}: second code cell must be `from mtbook.core.notebook import setup; PROFILE = setup()`"
+    )
 
 
 def test_readme_uses_the_same_repo_url():
     readme = (ROOT / "README.md").read_text()
-    urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {"https://github.com/OWNER/REPO"}
+    urls = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {
+        "https://github.com/OWNER/REPO"
+    }
     assert urls == {REPO_URL}, f"README mentions {urls}, _config.yml says {REPO_URL}"
     badges = set(re.findall(r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/", readme))
     assert badges == {REPO_URL.split("github.com/")[1]}, f"Colab badge points at {badges}"

@@ -80,7 +80,9 @@ def test_read_only_data_dir_downloads_into_cache(dirs, monkeypatch):
     d, c = dirs
     monkeypatch.setattr(data, "_writable", lambda folder: False)
     calls = []
-    monkeypatch.setattr(data, "download", lambda url, dest, sha, desc=None: calls.append(dest) or dest)
+    monkeypatch.setattr(
+        data, "download", lambda url, dest, sha, desc=None: calls.append(dest) or dest
+    )
     data.fetch("a/b.bin", "http://example.invalid/b.bin", "0" * 64)
     assert calls == [c / "a" / "b.bin"]
 
@@ -90,7 +92,10 @@ def test_checked_dir_detects_corrupt_and_missing(dirs):
     (d / "set").mkdir()
     (d / "set" / "1.jpg").write_bytes(b"one")
     (d / "set" / "2.jpg").write_bytes(b"two")
-    sums = [f"{hashlib.sha256(b).hexdigest()}  ./set/{n}" for n, b in (("1.jpg", b"one"), ("2.jpg", b"two"))]
+    sums = [
+        f"{hashlib.sha256(b).hexdigest()}  ./set/{n}"
+        for n, b in (("1.jpg", b"one"), ("2.jpg", b"two"))
+    ]
     (d / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     assert data.checked_dir("set") == d / "set"
     (d / "set" / "2.jpg").write_bytes(b"tw0")
@@ -101,7 +106,9 @@ def test_checked_dir_detects_corrupt_and_missing(dirs):
         data.checked_dir("set")
 
 
-_DATA = os.environ.get("MTADAM_DATA") or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+_DATA = os.environ.get("MTADAM_DATA") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data"
+)
 SHARED = os.path.join(_DATA, "MNIST", "raw")
 
 

@@ -4,9 +4,7 @@ import subprocess
 
 import pytest
 
-from mtbook.core import records
-from mtbook.core import report
-
+from mtbook.core import records, report
 
 CLEAN = {"commit": "0" * 40, "dirty": False, "changed": []}
 DIRTY = {"commit": "0" * 40, "dirty": True, "changed": ["mtbook/x.py"]}
@@ -22,12 +20,32 @@ def results(tmp_path, monkeypatch):
 
 def test_round_trip(results):
     cfg = {"lr": 1e-3, "betas": [0.9, 0.999, 0.9], "epochs": 2}
-    path = records.save_record("mnist", "mtadam", config=cfg, seed=3, metrics={"acc": 0.975},
-                               curves={"loss": [1.5, 0.7]}, wall_time=12.5, extra={"note": "x"})
+    path = records.save_record(
+        "mnist",
+        "mtadam",
+        config=cfg,
+        seed=3,
+        metrics={"acc": 0.975},
+        curves={"loss": [1.5, 0.7]},
+        wall_time=12.5,
+        extra={"note": "x"},
+    )
     assert path == results / "smoke" / "mnist" / "mtadam__seed3.json"
     raw = json.loads(path.read_text())
-    for key in ("experiment", "method", "config", "seed", "profile", "device", "metrics", "curves",
-                "wall_time", "git", "timestamp", "env"):
+    for key in (
+        "experiment",
+        "method",
+        "config",
+        "seed",
+        "profile",
+        "device",
+        "metrics",
+        "curves",
+        "wall_time",
+        "git",
+        "timestamp",
+        "env",
+    ):
         assert key in raw, key
     assert raw["profile"] == "smoke" and raw["seed"] == 3 and raw["config"] == cfg
     assert raw["env"]["torch"] and raw["env"]["python"] and raw["env"]["platform"]
@@ -41,8 +59,11 @@ def test_profile_and_method_filters(results):
     for method, seed in [("adam", 0), ("adam", 1), ("mtadam", 0)]:
         records.save_record("toy", method, config={}, seed=seed, metrics={"m": seed}, wall_time=0)
     records.save_record("toy", "adam", config={}, seed=0, metrics={}, wall_time=0, profile="cpu")
-    assert [(r["method"], r["seed"]) for r in records.load_records("toy")] == \
-        [("adam", 0), ("adam", 1), ("mtadam", 0)]
+    assert [(r["method"], r["seed"]) for r in records.load_records("toy")] == [
+        ("adam", 0),
+        ("adam", 1),
+        ("mtadam", 0),
+    ]
     assert len(records.load_records("toy", method="adam")) == 2
     assert len(records.load_records("toy", profile="cpu")) == 1
     assert records.load_records("nothing") == []
@@ -52,11 +73,20 @@ def test_numpy_and_torch_values_are_stored(results):
     import numpy as np
     import torch
 
-    path = records.save_record("x", "m", config={"a": np.float32(0.5)}, seed=0,
-                               metrics={"t": torch.tensor(2.0), "v": np.arange(3), "nan": math.nan},
-                               wall_time=np.float64(1.0))
+    path = records.save_record(
+        "x",
+        "m",
+        config={"a": np.float32(0.5)},
+        seed=0,
+        metrics={"t": torch.tensor(2.0), "v": np.arange(3), "nan": math.nan},
+        wall_time=np.float64(1.0),
+    )
     rec = records.load_record(path)
-    assert rec["config"]["a"] == 0.5 and rec["metrics"]["t"] == 2.0 and rec["metrics"]["v"] == [0, 1, 2]
+    assert (
+        rec["config"]["a"] == 0.5
+        and rec["metrics"]["t"] == 2.0
+        and rec["metrics"]["v"] == [0, 1, 2]
+    )
     assert math.isnan(rec["metrics"]["nan"])
 
 
@@ -81,7 +111,9 @@ def test_git_info_commit_and_dirty(tmp_path):
     (tmp_path / "f.txt").write_text("a")
     git("add", "f.txt")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout.strip()
     assert records.git_info(tmp_path) == {"commit": head, "dirty": False, "changed": []}
     # what runs produce does not make the tree dirty: records and the notebooks' stored outputs
     (tmp_path / "results" / "cpu").mkdir(parents=True)
@@ -90,7 +122,11 @@ def test_git_info_commit_and_dirty(tmp_path):
     (tmp_path / "notebooks" / "01.ipynb").write_text("{}")
     assert records.git_info(tmp_path)["dirty"] is False
     (tmp_path / "notebooks" / "01.py").write_text("x = 1")  # an untracked source file does
-    assert records.git_info(tmp_path) == {"commit": head, "dirty": True, "changed": ["notebooks/01.py"]}
+    assert records.git_info(tmp_path) == {
+        "commit": head,
+        "dirty": True,
+        "changed": ["notebooks/01.py"],
+    }
     (tmp_path / "notebooks" / "01.py").unlink()
     (tmp_path / "f.txt").write_text("b")
     assert records.git_info(tmp_path) == {"commit": head, "dirty": True, "changed": ["f.txt"]}
@@ -121,10 +157,14 @@ def test_cpu_and_full_records_need_a_clean_commit(results, monkeypatch):
     monkeypatch.setattr(records, "PROCESS_GIT", dict(DIRTY))
     for profile in ("cpu", "full"):
         with pytest.raises(records.DirtyTreeError, match="mtbook/x.py.*MTADAM_ALLOW_DIRTY"):
-            records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile=profile)
+            records.save_record(
+                "x", "m", config={}, seed=0, metrics={}, wall_time=0, profile=profile
+            )
         assert not records.has_record("x", "m", 0, profile)
     # smoke records are never results: written from any tree, never marked
-    path = records.save_record("x", "m", config={}, seed=0, metrics={}, wall_time=0, profile="smoke")
+    path = records.save_record(
+        "x", "m", config={}, seed=0, metrics={}, wall_time=0, profile="smoke"
+    )
     assert records.load_record(path)["override_dirty"] is False
     # the deliberate override writes the record and marks it
     monkeypatch.setenv("MTADAM_ALLOW_DIRTY", "1")
@@ -148,14 +188,25 @@ def test_long_curves_are_packed_and_unpacked_exactly(results):
     loss = [float(np.float32(1.0 / k)) for k in steps]  # float32-representable: exact round trip
     grid = [[0.5, float("nan"), 2.0]] * 100
     short = [1.0, 2.0]
-    path = records.save_record("x", "m", config={}, seed=0, metrics={"acc": 0.5}, wall_time=0,
-                               curves={"step": steps, "loss": loss, "grid": grid, "short": short,
-                                       "names": ["a"] * 100})
+    path = records.save_record(
+        "x",
+        "m",
+        config={},
+        seed=0,
+        metrics={"acc": 0.5},
+        wall_time=0,
+        curves={"step": steps, "loss": loss, "grid": grid, "short": short, "names": ["a"] * 100},
+    )
     raw = path.read_text()
     plain = len(json.dumps({"step": steps, "loss": loss}))
     assert '"__array__"' in raw and len(raw) < plain / 2
     c = records.load_record(path)["curves"]
-    assert c["step"] == steps and c["loss"] == loss and c["short"] == short and c["names"] == ["a"] * 100
+    assert (
+        c["step"] == steps
+        and c["loss"] == loss
+        and c["short"] == short
+        and c["names"] == ["a"] * 100
+    )
     assert np.isnan(c["grid"][0][1]) and c["grid"][99][2] == 2.0 and len(c["grid"]) == 100
     assert isinstance(c["step"][0], int)
 
@@ -163,8 +214,16 @@ def test_long_curves_are_packed_and_unpacked_exactly(results):
 def test_stored_paths_are_relative(results, tmp_path):
     from pathlib import Path
 
-    path = records.save_record("x", "m", config={"file": records.repo_root() / "results" / "a.json"},
-                               seed=0, metrics={}, wall_time=0)
+    path = records.save_record(
+        "x",
+        "m",
+        config={"file": records.repo_root() / "results" / "a.json"},
+        seed=0,
+        metrics={},
+        wall_time=0,
+    )
     rec = records.load_record(path)
     assert rec["config"]["file"] == "results/a.json"
-    assert not Path(rec["_path"]).is_absolute() or not str(rec["_path"]).startswith(str(records.repo_root()))
+    assert not Path(rec["_path"]).is_absolute() or not str(rec["_path"]).startswith(
+        str(records.repo_root())
+    )

@@ -20,8 +20,12 @@ def test_set_repo_url_rewrites_config_readme_and_notebooks(tmp_path):
     for nb in ROOT.glob("notebooks/0[4-8]_*"):
         shutil.copy(nb, tmp_path / "notebooks")
     new = "https://github.com/someone/my-fork"
-    out = subprocess.run([sys.executable, str(tmp_path / "scripts" / "set_repo_url.py"), new],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(tmp_path / "scripts" / "set_repo_url.py"), new],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"{OLD} -> {new}" in out
     assert yaml.safe_load((tmp_path / "_config.yml").read_text())["repository"]["url"] == new
     readme = (tmp_path / "README.md").read_text()
@@ -32,6 +36,9 @@ def test_set_repo_url_rewrites_config_readme_and_notebooks(tmp_path):
 
 
 def test_set_repo_url_rejects_a_non_github_url(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "set_repo_url.py"), "ftp://example.org/x"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "set_repo_url.py"), "ftp://example.org/x"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode != 0 and "usage" in r.stderr

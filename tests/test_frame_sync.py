@@ -28,19 +28,28 @@ def pair_problems(stem: Path) -> list[str]:
     py, ipynb = stem.with_suffix(".py"), stem.with_suffix(".ipynb")
     missing = [p.name for p in (py, ipynb) if not p.exists()]
     if missing:
-        return [f"{stem.name}: missing {' and '.join(missing)} (create it with "
-                f"`jupytext --set-formats ipynb,py:percent {(py if py.exists() else ipynb).name}`)"]
+        return [
+            f"{stem.name}: missing {' and '.join(missing)} (create it with "
+            f"`jupytext --set-formats ipynb,py:percent {(py if py.exists() else ipynb).name}`)"
+        ]
     from_py = cells(jupytext.read(py, fmt="py:percent"))
     from_nb = cells(nbformat.read(ipynb, as_version=4))
     problems = []
     for i, (a, b) in enumerate(zip(from_py, from_nb)):
         if a != b:
             what = "cell type" if a[0] != b[0] else ("tags" if a[1] == b[1] else "source")
-            first = next((x for x, y in zip(a[1].splitlines() + [""], b[1].splitlines() + [""]) if x != y), "")
-            problems.append(f"{stem.name}: cell {i} differs in {what} between .py and .ipynb "
-                            f"(first differing .py line: {first!r})")
+            first = next(
+                (x for x, y in zip(a[1].splitlines() + [""], b[1].splitlines() + [""]) if x != y),
+                "",
+            )
+            problems.append(
+                f"{stem.name}: cell {i} differs in {what} between .py and .ipynb "
+                f"(first differing .py line: {first!r})"
+            )
     if len(from_py) != len(from_nb):
-        problems.append(f"{stem.name}: {py.name} has {len(from_py)} cells, {ipynb.name} has {len(from_nb)}")
+        problems.append(
+            f"{stem.name}: {py.name} has {len(from_py)} cells, {ipynb.name} has {len(from_nb)}"
+        )
     return problems
 
 

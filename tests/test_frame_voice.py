@@ -55,7 +55,7 @@ def directives(markdown: str) -> list[dict]:
         if not m:
             continue
         options = {}
-        for opt_line in lines[k + 1:]:
+        for opt_line in lines[k + 1 :]:
             o = OPTION.match(opt_line.strip())
             if not o:
                 break
@@ -63,8 +63,9 @@ def directives(markdown: str) -> list[dict]:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 value = value[1:-1]
             options[o["key"]] = value
-        out.append(dict(directive=m["directive"], arg=m["arg"].strip(), options=options,
-                        line=k + 1))
+        out.append(
+            dict(directive=m["directive"], arg=m["arg"].strip(), options=options, line=k + 1)
+        )
     return out
 
 
@@ -81,23 +82,33 @@ def convention_problems(markdown: str, where: str) -> list[str]:
     for d in devs:
         at = f"{where}, markdown line {d['line']} ({d['arg']!r})"
         if d["directive"] != "admonition":
-            problems.append(f"{at}: a deviation must be an {{admonition}}, "
-                            f"not {{{d['directive']}}}")
+            problems.append(
+                f"{at}: a deviation must be an {{admonition}}, not {{{d['directive']}}}"
+            )
         if not re.match(r"^Deviation: \S", d["arg"]):
             problems.append(f"{at}: the title must start with 'Deviation: ' and say what deviates")
         name = d["options"].get("name")
         if not name:
             problems.append(f"{at}: no :name: (dev-<chapter-slug>-<short-slug>)")
         elif not NAME_RE.match(name):
-            problems.append(f"{at}: :name: {name!r} is not dev-<chapter-slug>-<short-slug> "
-                            "(lower case, digits, hyphens)")
+            problems.append(
+                f"{at}: :name: {name!r} is not dev-<chapter-slug>-<short-slug> "
+                "(lower case, digits, hyphens)"
+            )
     for d in directives(markdown):
-        if d["directive"] == "admonition" and d["arg"].lower().startswith("deviation") \
-                and "deviation" not in d["options"].get("class", "").split():
-            problems.append(f"{where}, markdown line {d['line']}: {d['arg']!r} "
-                            "lacks ':class: deviation'")
-    slugs = {d["options"]["name"].split("-")[1] for d in devs
-             if NAME_RE.match(d["options"].get("name", ""))}
+        if (
+            d["directive"] == "admonition"
+            and d["arg"].lower().startswith("deviation")
+            and "deviation" not in d["options"].get("class", "").split()
+        ):
+            problems.append(
+                f"{where}, markdown line {d['line']}: {d['arg']!r} lacks ':class: deviation'"
+            )
+    slugs = {
+        d["options"]["name"].split("-")[1]
+        for d in devs
+        if NAME_RE.match(d["options"].get("name", ""))
+    }
     if len(slugs) > 1:
         found = ", ".join(sorted(slugs))
         problems.append(f"{where}: one chapter, one chapter slug; found dev-{{{found}}}-...")
@@ -152,23 +163,31 @@ def test_deviation_names_are_unique_in_the_book():
 def test_chapters_1_and_2_document_their_deviations():
     """The two chapters this file was written with must keep their deviations (the list would
     silently shrink otherwise)."""
-    names = {p.stem: [d["options"]["name"] for d in source_deviations(markdown_of(p))]
-             for p in NOTEBOOKS}
+    names = {
+        p.stem: [d["options"]["name"] for d in source_deviations(markdown_of(p))] for p in NOTEBOOKS
+    }
     assert {"dev-toy-lr", "dev-toy-settings"} <= set(names["01_polynomial_toy"])
-    assert {"dev-derivation-norm-init", "dev-derivation-layer", "dev-derivation-weight-decay",
-            "dev-derivation-absent-terms"} <= set(names["02_derivation"])
+    assert {
+        "dev-derivation-norm-init",
+        "dev-derivation-layer",
+        "dev-derivation-weight-decay",
+        "dev-derivation-absent-terms",
+    } <= set(names["02_derivation"])
 
 
 # ------------------------------------------------------------------------------- the generator
 
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_generator_lists_exactly_the_notebooks_deviations(path):
     """book/_ext/deviations.collect, on the notebook's doctree, finds what a plain reading finds."""
-    from_source = [(d["options"].get("name"), d["arg"])
-                   for d in source_deviations(markdown_of(path))]
+    from_source = [
+        (d["options"].get("name"), d["arg"]) for d in source_deviations(markdown_of(path))
+    ]
     listed = ext.deviations_in_notebook(path)
-    assert [(e["name"], e["title"].strip()) for e in listed] == \
-        [(n, re.sub(r"[`$*]", "", t)) for n, t in from_source]
+    assert [(e["name"], e["title"].strip()) for e in listed] == [
+        (n, re.sub(r"[`$*]", "", t)) for n, t in from_source
+    ]
     for e in listed:
         assert e["anchor"] == e["name"], f"{e['name']}: the HTML id would be {e['anchor']!r}"
         assert "".join(n.astext() for n in e["sentence"]).strip(), f"{e['name']}: no first sentence"
@@ -177,37 +196,44 @@ def test_generator_lists_exactly_the_notebooks_deviations(path):
 def _sentence(markdown_body: str) -> str:
     entries = ext.deviations_in_markdown(
         "```{admonition} Deviation: t\n:class: deviation\n:name: dev-t-x\n\n"
-        + markdown_body + "\n```\n")
+        + markdown_body
+        + "\n```\n"
+    )
     return "".join(n.astext() for n in entries[0]["sentence"])
 
 
 def test_first_sentence():
     assert _sentence("One. Two.") == "One."
-    assert _sentence("See Fig. 1 and Sec. 3, e.g. here. Next.") == \
-        "See Fig. 1 and Sec. 3, e.g. here."
-    assert _sentence("With $\\alpha = 0.1$ it matches. Then more.") == \
-        "With \\alpha = 0.1 it matches."
+    assert (
+        _sentence("See Fig. 1 and Sec. 3, e.g. here. Next.") == "See Fig. 1 and Sec. 3, e.g. here."
+    )
+    assert (
+        _sentence("With $\\alpha = 0.1$ it matches. Then more.") == "With \\alpha = 0.1 it matches."
+    )
     assert _sentence("Ends with math $x$. $y$ starts the next.") == "Ends with math x."
-    assert _sentence("A rate of 0.001 is used; fine. (An aside.)") == \
-        "A rate of 0.001 is used; fine."
+    assert (
+        _sentence("A rate of 0.001 is used; fine. (An aside.)") == "A rate of 0.001 is used; fine."
+    )
     assert _sentence("No period at all") == "No period at all"
     assert _sentence("Two lines\nof one sentence. Second.") == "Two lines\nof one sentence."
     # links are kept as text only (their targets are relative to the chapter)
     entries = ext.deviations_in_markdown(
         "```{admonition} Deviation: t\n:class: deviation\n:name: dev-t-x\n\n"
-        "See [the code](https://example.org). More.\n```\n")
+        "See [the code](https://example.org). More.\n```\n"
+    )
     assert not any(n.tagname == "reference" for s in entries[0]["sentence"] for n in s.findall())
 
 
 SPHINX_PAGES = {
     "index.md": "# Book\n\n```{toctree}\n:numbered:\na\nb\nlist\n```\n",
-    "a.md": "# Chapter A\n\n" + GOOD.replace("dev-toy-small", "dev-a-small")
-            + "\n```{admonition} Deviation: unnamed\n:class: deviation\n\nNo name, $x^2$.\n```\n"
-            + "\n```{admonition} A note\n\nNot a deviation.\n```\n",
+    "a.md": "# Chapter A\n\n"
+    + GOOD.replace("dev-toy-small", "dev-a-small")
+    + "\n```{admonition} Deviation: unnamed\n:class: deviation\n\nNo name, $x^2$.\n```\n"
+    + "\n```{admonition} A note\n\nNot a deviation.\n```\n",
     "b.md": "# Chapter B\n\nNothing deviates here.\n",
     "list.md": "# Deviations\n\n```{admonition} Deviation: example\n"
-               ":class: deviation deviation-example\n\nx\n```\n\n"
-               "```{deviation-list}\n```\n",
+    ":class: deviation deviation-example\n\nx\n```\n\n"
+    "```{deviation-list}\n```\n",
 }
 
 
@@ -217,8 +243,16 @@ def _build(src: Path, out: Path):
     from sphinx.application import Sphinx
 
     warnings = StringIO()
-    app = Sphinx(str(src), str(src), str(out), str(out / ".doctrees"), "html", status=None,
-                 warning=warnings, freshenv=False)
+    app = Sphinx(
+        str(src),
+        str(src),
+        str(out),
+        str(out / ".doctrees"),
+        "html",
+        status=None,
+        warning=warnings,
+        freshenv=False,
+    )
     app.build()
     return warnings.getvalue()
 
@@ -226,12 +260,14 @@ def _build(src: Path, out: Path):
 def test_extension_in_a_sphinx_build(tmp_path):
     src, out = tmp_path / "src", tmp_path / "out"
     src.mkdir()
-    (src / "conf.py").write_text(textwrap.dedent(f"""
+    (src / "conf.py").write_text(
+        textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})
+        sys.path.insert(0, {str(ROOT / "book" / "_ext")!r})
         extensions = ["myst_parser", "deviations"]
         myst_enable_extensions = ["dollarmath", "colon_fence"]
-    """))
+    """)
+    )
     for name, text in SPHINX_PAGES.items():
         (src / name).write_text(text)
     warnings = _build(src, out)
@@ -266,6 +302,7 @@ def test_the_book_has_the_deviations_page():
 
 
 # ------------------------------------------------------------------------- the paper's words
+
 
 def _paper_text() -> str | None:
     for folder in PAPER_DIRS:
@@ -311,18 +348,21 @@ def paper_letters():
 def test_the_quote_checker_can_fail(paper_letters):
     exact = "As shown in Fig. 1 (log scale), the L2 loss converges to a lower loss than L1"
     assert misquoted(exact, paper_letters) == []
-    assert misquoted(exact.replace("converges to", "reaches"), paper_letters) == \
-        ["the L2 loss reaches a lower loss than L1"]
+    assert misquoted(exact.replace("converges to", "reaches"), paper_letters) == [
+        "the L2 loss reaches a lower loss than L1"
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_quotes_are_the_papers_words(path, paper_letters):
     bad = {q[:80]: m for q in blockquotes(markdown_of(path)) if (m := misquoted(q, paper_letters))}
-    assert not bad, \
+    assert not bad, (
         f"{path.name}: '>' quotes must be the paper's exact words; not in the paper: {bad}"
+    )
 
 
 # ---------------------------------------------------------------------------- code as code
+
 
 def _marker_problems(text: str, opts: dict) -> list[str]:
     problems = []
@@ -340,9 +380,15 @@ def _marker_problems(text: str, opts: dict) -> list[str]:
 def _has_pyobject(source: str, dotted: str) -> bool:
     body = ast.parse(source).body
     for part in dotted.split("."):
-        node = next((n for n in body if getattr(n, "name", None) == part
-                     and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
-                    None)
+        node = next(
+            (
+                n
+                for n in body
+                if getattr(n, "name", None) == part
+                and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            ),
+            None,
+        )
         if node is None:
             return False
         body = node.body
@@ -373,8 +419,13 @@ def test_chapter_2_shows_algorithm_1_from_the_module_docstring():
     in mtadam/mtadam.py), and the chapter does not retype them."""
     path = ROOT / "notebooks" / "02_derivation.ipynb"
     md = markdown_of(path)
-    inc = [d for d in directives(md) if d["directive"] == "literalinclude"
-           and d["arg"] == "../mtadam/mtadam.py" and "start-after" in d["options"]]
+    inc = [
+        d
+        for d in directives(md)
+        if d["directive"] == "literalinclude"
+        and d["arg"] == "../mtadam/mtadam.py"
+        and "start-after" in d["options"]
+    ]
     assert len(inc) == 1, "chapter 2 includes Algorithm 1 from the module docstring once"
     text = (ROOT / "mtadam" / "mtadam.py").read_text()
     start = text.index(inc[0]["options"]["start-after"])
@@ -390,7 +441,8 @@ def test_chapter_2_shows_algorithm_1_from_the_module_docstring():
 def test_code_is_shown_as_code_not_printed(stem):
     nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "getsource" not in code, \
+    assert "getsource" not in code, (
         f"{stem}: show code with {{literalinclude}}, not inspect.getsource"
+    )
     md = markdown_of(ROOT / "notebooks" / f"{stem}.ipynb")
     assert any(d["directive"] == "literalinclude" for d in directives(md))

@@ -51,11 +51,11 @@ import math
 import os
 import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
-from pathlib import Path
 import torch
 
 from mtbook.core import dryrun
@@ -68,6 +68,7 @@ SEED = 0
 
 
 # ------------------------------------------------------------------------------ shared pieces
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
@@ -85,8 +86,9 @@ def results(tmp_path, monkeypatch):
     return root
 
 
-def check_record(rec: dict, results, experiment: str, method: str, seed: int = SEED,
-                 allow_none=()) -> dict:
+def check_record(
+    rec: dict, results, experiment: str, method: str, seed: int = SEED, allow_none=()
+) -> dict:
     """The record as stored (loaded back from disk), checked for profile, place and finiteness."""
     path = record_path(experiment, method, seed, "full")
     assert path.is_file() and path.is_relative_to(results / "full" / experiment), path
@@ -111,6 +113,7 @@ def cached(key, make):
 
 
 # ------------------------------------------------------------------------------ toy
+
 
 def dry_toy(case, results, monkeypatch):
     from mtbook.experiments.toy import run as T
@@ -137,6 +140,7 @@ def dry_toy(case, results, monkeypatch):
 
 # ------------------------------------------------------------------------------ derivation
 
+
 def _mtadam_step():
     from mtadam import MTAdam
 
@@ -146,6 +150,7 @@ def _mtadam_step():
         if "opt" not in holder:
             holder["opt"] = MTAdam(params, lr=lr)
         holder["opt"].step(grads=grads)
+
     return step
 
 
@@ -158,6 +163,7 @@ def _adam_sum_step():
         for p, *g in zip(params, *grads):
             p.grad = sum(g)
         holder["opt"].step()
+
     return step
 
 
@@ -188,12 +194,13 @@ def dry_derivation(case, results, monkeypatch):
 
 # ------------------------------------------------------------------------------ MNIST
 
+
 def _mnist_two_batches():
     from mtbook.experiments import mnist as M
 
     d = M.load_mnist(train_size=256, test_size=100)  # 100 test images: 10 per digit
     bs = M.config("full")["batch_size"]
-    return M.MNISTData(d.x_train[:2 * bs], d.y_train[:2 * bs], d.x_test, d.y_test)
+    return M.MNISTData(d.x_train[: 2 * bs], d.y_train[: 2 * bs], d.x_test, d.y_test)
 
 
 def dry_mnist(case, results, monkeypatch):
@@ -237,9 +244,24 @@ def dry_mnist(case, results, monkeypatch):
 # ------------------------------------------------------------------------------ pix2pix
 
 # pix2pix's printed sizes: "[Network G] Total number of parameters : 54.414 M", D: 2.769 M
-PIX2PIX_FULL = dict(size=256, num_downs=8, ngf=64, ndf=64, n_layers=3, batch_size=1, epochs=100,
-                    epochs_decay=100, jitter=True, test_mode="train", test_batch_size=1,
-                    fid_per_epoch=True, hb_trials=40, lr=2e-4, gan_mode="vanilla", direction="BtoA")
+PIX2PIX_FULL = dict(
+    size=256,
+    num_downs=8,
+    ngf=64,
+    ndf=64,
+    n_layers=3,
+    batch_size=1,
+    epochs=100,
+    epochs_decay=100,
+    jitter=True,
+    test_mode="train",
+    test_batch_size=1,
+    fid_per_epoch=True,
+    hb_trials=40,
+    lr=2e-4,
+    gan_mode="vanilla",
+    direction="BtoA",
+)
 PIX2PIX_PARAMS_M = (54.414, 2.769)
 # one train image, two epochs (one step each; the second in the decay phase), two val / test images
 PIX2PIX_DRY = dict(epochs=1, epochs_decay=1, train_limit=1, val_limit=2, test_limit=2)
@@ -282,14 +304,35 @@ def _patch_pix2pix(monkeypatch, full: dict, dry: dict, checkpoints: bool = False
 
     real_train, real_build = R.train_one, R.build_models
 
-    def train_one(optimizer, lambdas, beta1, cfg, data, seed, ckpt_dir, progress=None,
-                  epoch_callback=None, device=None):
+    def train_one(
+        optimizer,
+        lambdas,
+        beta1,
+        cfg,
+        data,
+        seed,
+        ckpt_dir,
+        progress=None,
+        epoch_callback=None,
+        device=None,
+    ):
         assert cfg == full, "run_all must hand the full config to train_one"
-        log["train"].append(dict(optimizer=optimizer, lambdas=[float(v) for v in lambdas],
-                                 beta1=beta1))
+        log["train"].append(
+            dict(optimizer=optimizer, lambdas=[float(v) for v in lambdas], beta1=beta1)
+        )
         log["ckpt"] = ckpt_dir
-        return real_train(optimizer, lambdas, beta1, dryrun.shrink(cfg, **dry), data, seed,
-                          ckpt_dir if checkpoints else None, progress, epoch_callback, device)
+        return real_train(
+            optimizer,
+            lambdas,
+            beta1,
+            dryrun.shrink(cfg, **dry),
+            data,
+            seed,
+            ckpt_dir if checkpoints else None,
+            progress,
+            epoch_callback,
+            device,
+        )
 
     def build_models(cfg, seed):
         G, D = real_build(cfg, seed)
@@ -331,8 +374,9 @@ def dry_pix2pix(case, results, monkeypatch):
     checkpoints = spec["optimizer"] == "mtadam"  # the largest optimizer state
     log = _patch_pix2pix(monkeypatch, full, PIX2PIX_DRY, checkpoints)
     [rec] = P.run_all(profile="full", methods=[case], verbose=False)
-    assert log["train"] == [dict(optimizer=spec["optimizer"], lambdas=list(spec["lambdas"]),
-                                 beta1=spec["beta1"])]
+    assert log["train"] == [
+        dict(optimizer=spec["optimizer"], lambdas=list(spec["lambdas"]), beta1=spec["beta1"])
+    ]
     stored = check_record(rec, results, "pix2pix", case, allow_none=("FID",))
     assert stored["config"] == normalize(R.run_config(case, full))
     _check_full_pix2pix(stored["config"])
@@ -378,8 +422,9 @@ def _dry_pix2pix_hyperband(results, monkeypatch):
     monkeypatch.setattr(R, "search", two_trials)
     [rec] = P.run_all(profile="full", methods=["hyperband"], verbose=False)
     assert asked == [dict(n_trials=40, max_epochs=200, seed=SEED)]
-    stored = check_record(rec, results, "pix2pix", "hyperband",
-                          allow_none=("FID", "result", "test"))
+    stored = check_record(
+        rec, results, "pix2pix", "hyperband", allow_none=("FID", "result", "test")
+    )
     cfg = stored["config"]
     _check_full_pix2pix(cfg)
     assert cfg["objective"] == "val L1" and cfg["lambda_range"] == [1e-4, 1e4]  # no FID offline
@@ -389,8 +434,9 @@ def _dry_pix2pix_hyperband(results, monkeypatch):
     assert len(trials) == 2 and any(t["state"] == "COMPLETE" for t in trials)
     assert all(t["epochs"] == 1 and math.isfinite(t["values"][0]) for t in trials)
     m = stored["metrics"]
-    _check_pix2pix_metrics({k: v for k, v in m.items()
-                            if k not in ("chosen_lambda2", "best_trial")})
+    _check_pix2pix_metrics(
+        {k: v for k, v in m.items() if k not in ("chosen_lambda2", "best_trial")}
+    )
     assert 1e-4 <= m["chosen_lambda2"] <= 1e4 and m["best_trial"] in (0, 1) and m["steps"] == 1
     assert [t["optimizer"] for t in log["train"]] == ["adam", "adam"]
     assert [t["lambdas"][0] for t in log["train"]] == [100.0, 100.0]
@@ -438,24 +484,32 @@ def _dry_pix2pix_maps(results, monkeypatch):
 
 # ------------------------------------------------------------------------------ the registry
 
+
 @dataclass(frozen=True)
 class Dry:
-    package: str                # the experiment package whose CONFIG["full"] this covers
-    run: Callable               # run(case, results_root, monkeypatch)
+    package: str  # the experiment package whose CONFIG["full"] this covers
+    run: Callable  # run(case, results_root, monkeypatch)
     cases: tuple = ("all",)
-    data: bool = False          # needs the real datasets (MTADAM_DATA)
+    data: bool = False  # needs the real datasets (MTADAM_DATA)
 
 
 DRYRUNS = {
     "toy": Dry("mtbook.experiments.toy", dry_toy),
     "derivation": Dry("mtbook.experiments.derivation", dry_derivation),
     "mnist": Dry("mtbook.experiments.mnist", dry_mnist, data=True),
-    "pix2pix": Dry("mtbook.experiments.pix2pix", dry_pix2pix,
-                   cases=(*_pix2pix_rows(), "hyperband", "maps"), data=True),
+    "pix2pix": Dry(
+        "mtbook.experiments.pix2pix",
+        dry_pix2pix,
+        cases=(*_pix2pix_rows(), "hyperband", "maps"),
+        data=True,
+    ),
 }
 NO_DATA = pytest.mark.skipif(not HAS_DATA, reason="MTADAM_DATA not set (real datasets)")
-CASES = [pytest.param(name, case, id=f"{name}-{case}", marks=[NO_DATA] if d.data else [])
-         for name, d in DRYRUNS.items() for case in d.cases]
+CASES = [
+    pytest.param(name, case, id=f"{name}-{case}", marks=[NO_DATA] if d.data else [])
+    for name, d in DRYRUNS.items()
+    for case in d.cases
+]
 
 
 @pytest.mark.parametrize("name, case", CASES)
@@ -473,14 +527,18 @@ def test_pix2pix_rows_cover_every_generator_optimizer():
 
 # Experiments whose full-size dry run lives in their own test module (a test whose name contains
 # "full" and "dry"); the check below verifies that such a test exists there.
-DRYRUNS_ELSEWHERE = {"mtbook.experiments.srgan": "tests/test_srgan.py",
-                     "mtbook.experiments.cyclegan": "tests/test_cyclegan.py"}
+DRYRUNS_ELSEWHERE = {
+    "mtbook.experiments.srgan": "tests/test_srgan.py",
+    "mtbook.experiments.cyclegan": "tests/test_cyclegan.py",
+}
 
 
 def _has_own_dry_run(package: str) -> bool:
     path = Path(__file__).resolve().parent.parent / DRYRUNS_ELSEWHERE.get(package, "-")
-    return path.is_file() and any(line.startswith("def test_") and "full" in line and "dry" in line
-                                  for line in path.read_text().splitlines())
+    return path.is_file() and any(
+        line.startswith("def test_") and "full" in line and "dry" in line
+        for line in path.read_text().splitlines()
+    )
 
 
 def test_every_full_config_has_a_dry_run():
@@ -498,13 +556,16 @@ def test_every_full_config_has_a_dry_run():
             configs = getattr(importlib.import_module(f"{pkg.__name__}.spec"), "CONFIG", None)
         if isinstance(configs, dict) and "full" in configs and pkg.__name__ not in covered:
             missing.append(pkg.__name__)
-    assert not missing, (f"{', '.join(missing)} define(s) CONFIG['full'] but no dry run: add "
-                         f"one to DRYRUNS in tests/test_full_dryrun.py")
+    assert not missing, (
+        f"{', '.join(missing)} define(s) CONFIG['full'] but no dry run: add "
+        f"one to DRYRUNS in tests/test_full_dryrun.py"
+    )
 
 
 def test_dryrun_helpers():
-    assert dryrun.non_finite({"a": [1.0, float("nan")], "b": {"FID": None, "c": None}, "s": "x"},
-                             allow_none=("FID",)) == ["a[1] (nan)", "b.c (None)"]
+    assert dryrun.non_finite(
+        {"a": [1.0, float("nan")], "b": {"FID": None, "c": None}, "s": "x"}, allow_none=("FID",)
+    ) == ["a[1] (nan)", "b.c (None)"]
     with pytest.raises(KeyError, match="epoch"):
         dryrun.shrink({"epochs": 1}, epoch=2)
     net = torch.nn.Linear(2, 1)

@@ -23,9 +23,23 @@ def one_thread():
 
 
 def tiny_cfg(**kw):
-    cfg = dict(epochs=2, epochs_decay=0, batch_size=4, lr=2e-4, beta2=0.999, beta3=0.9, ngf=4,
-               num_downs=5, ndf=4, n_layers=2, jitter=False, log_every=1, n_samples=2,
-               test_mode="eval", test_batch_size=4)
+    cfg = dict(
+        epochs=2,
+        epochs_decay=0,
+        batch_size=4,
+        lr=2e-4,
+        beta2=0.999,
+        beta3=0.9,
+        ngf=4,
+        num_downs=5,
+        ndf=4,
+        n_layers=2,
+        jitter=False,
+        log_every=1,
+        n_samples=2,
+        test_mode="eval",
+        test_batch_size=4,
+    )
     cfg.update(kw)
     return cfg
 
@@ -81,12 +95,16 @@ def test_one_generator_step_changes_g_only(optimizer):
     cache = setup.forward(batch)
     terms = gan.loop.generator_step(setup, opt_g, optimizer == "mtadam", batch, cache, [1.0, 1.0])
     assert len(terms) == 2 and all(np.isfinite(terms))
-    changed = [not torch.equal(G_before[k], v) for k, v in G.state_dict().items() if v.is_floating_point()]
+    changed = [
+        not torch.equal(G_before[k], v) for k, v in G.state_dict().items() if v.is_floating_point()
+    ]
     assert any(changed)
     for k, v in D.named_parameters():  # (BatchNorm running statistics do move, as in pix2pix)
         assert torch.equal(D_before[k], v), f"discriminator {k} changed in a generator step"
     assert all(p.requires_grad for p in D.parameters())
-    if optimizer == "mtadam":  # MTAdam never writes .grad: D's gradients are left exactly as they were
+    if (
+        optimizer == "mtadam"
+    ):  # MTAdam never writes .grad: D's gradients are left exactly as they were
         for p, s in zip(D.parameters(), sentinel):
             assert torch.equal(p.grad, s)
         assert opt_g.effective_weights().shape == (2, len(list(G.parameters())))
@@ -96,8 +114,15 @@ def _train(optimizer, lambdas, epochs=2, seed=0, **kw):
     cfg = tiny_cfg(epochs=epochs)
     setup, G, D = pix2pix_setup(cfg, seed=seed)
     g_opt = dict(name=optimizer, lr=1e-3)
-    out = gan.train(setup, lambdas=lambdas, g_opt=g_opt, d_opt=dict(name="adam", lr=1e-3), epochs=epochs,
-                    seed=seed, **kw)
+    out = gan.train(
+        setup,
+        lambdas=lambdas,
+        g_opt=g_opt,
+        d_opt=dict(name="adam", lr=1e-3),
+        epochs=epochs,
+        seed=seed,
+        **kw,
+    )
     return torch.cat([p.detach().flatten() for p in G.parameters()]), out
 
 
@@ -107,13 +132,17 @@ def _g_steps(optimizer, lambdas, steps=3):
     batch = dict(x=x[:4], y=y[:4])
     opt = make_optimizer(optimizer, G.parameters())
     for _ in range(steps):
-        gan.loop.generator_step(setup, opt, optimizer == "mtadam", batch, setup.forward(batch), lambdas)
+        gan.loop.generator_step(
+            setup, opt, optimizer == "mtadam", batch, setup.forward(batch), lambdas
+        )
     return torch.cat([p.detach().flatten() for p in G.parameters()])
 
 
 def test_lambdas_matter_for_adam_but_not_the_common_scale():
     """Adam on 100 L1 + 1 GAN differs from 1 L1 + 1 GAN; 100 L1 + 100 GAN equals the latter (scale invariance)."""
-    equal, same_ratio, prescribed = (_g_steps("adam", lam) for lam in ([1, 1], [100, 100], [100, 1]))
+    equal, same_ratio, prescribed = (
+        _g_steps("adam", lam) for lam in ([1, 1], [100, 100], [100, 1])
+    )
     assert (equal - same_ratio).abs().median() < 0.01 * (equal - prescribed).abs().median()
 
 
@@ -128,35 +157,60 @@ def test_two_generators_two_discriminators_four_terms():
     """The loop is not pix2pix-shaped: a tiny cycle setup with G_AB, G_BA, D_A, D_B and four terms."""
     torch.manual_seed(0)
     G = {"AB": nets.UNetGenerator(ngf=4, num_downs=5), "BA": nets.UNetGenerator(ngf=4, num_downs=5)}
-    D = {k: nets.PatchDiscriminator(in_ch=3, ndf=4, n_layers=2, conditional=False) for k in ("A", "B")}
+    D = {
+        k: nets.PatchDiscriminator(in_ch=3, ndf=4, n_layers=2, conditional=False)
+        for k in ("A", "B")
+    }
     a, b = tiny_data()["train"]
 
     def forward(batch):
         return dict(fb=G["AB"](batch["a"]), fa=G["BA"](batch["b"]))
 
     def terms(batch, c):
-        return [gan.gan_loss(D["B"](c["fb"]), True, "lsgan"), gan.gan_loss(D["A"](c["fa"]), True, "lsgan"),
-                (G["BA"](c["fb"]) - batch["a"]).abs().mean(), (G["AB"](c["fa"]) - batch["b"]).abs().mean()]
+        return [
+            gan.gan_loss(D["B"](c["fb"]), True, "lsgan"),
+            gan.gan_loss(D["A"](c["fa"]), True, "lsgan"),
+            (G["BA"](c["fb"]) - batch["a"]).abs().mean(),
+            (G["AB"](c["fa"]) - batch["b"]).abs().mean(),
+        ]
 
     def d_loss(batch, c):
-        return sum(gan.gan_loss(D[k](batch[k.lower()]), True, "lsgan") +
-                   gan.gan_loss(D[k](c["f" + k.lower()].detach()), False, "lsgan") for k in ("A", "B"))
+        return sum(
+            gan.gan_loss(D[k](batch[k.lower()]), True, "lsgan")
+            + gan.gan_loss(D[k](c["f" + k.lower()].detach()), False, "lsgan")
+            for k in ("A", "B")
+        )
 
     def batches(gen):
         yield dict(a=a[:4], b=b[:4])
 
-    setup = gan.GanSetup(generators=G, discriminators=D, term_names=["GAN_B", "GAN_A", "cyc_A", "cyc_B"],
-                         forward=forward, generator_terms=terms, discriminator_loss=d_loss, batches=batches,
-                         order="GD")
+    setup = gan.GanSetup(
+        generators=G,
+        discriminators=D,
+        term_names=["GAN_B", "GAN_A", "cyc_A", "cyc_B"],
+        forward=forward,
+        generator_terms=terms,
+        discriminator_loss=d_loss,
+        batches=batches,
+        order="GD",
+    )
     before = {k: copy.deepcopy(m.state_dict()) for k, m in {**G, **D}.items()}
-    out = gan.train(setup, lambdas=[1, 1, 10, 10], g_opt=dict(name="mtadam", lr=1e-3),
-                    d_opt=dict(name="adam", lr=1e-3), epochs=2, log_every=1)
+    out = gan.train(
+        setup,
+        lambdas=[1, 1, 10, 10],
+        g_opt=dict(name="mtadam", lr=1e-3),
+        d_opt=dict(name="adam", lr=1e-3),
+        epochs=2,
+        log_every=1,
+    )
     for k, m in {**G, **D}.items():
         assert any(not torch.equal(before[k][n], v) for n, v in m.state_dict().items()), k
     assert np.asarray(out["curves"]["ew"]).shape[:2] == (2, 4)
     assert len(out["curves"]["train_terms"][0]) == 4 and out["layer_names"][0].startswith("AB.")
     with pytest.raises(ValueError, match="3 lambdas for 4 terms"):
-        gan.train(setup, lambdas=[1, 1, 1], g_opt=dict(name="adam"), d_opt=dict(name="adam"), epochs=1)
+        gan.train(
+            setup, lambdas=[1, 1, 1], g_opt=dict(name="adam"), d_opt=dict(name="adam"), epochs=1
+        )
 
 
 def test_linear_decay_is_pix2pix_rule_and_the_loop_follows_it():
@@ -185,8 +239,17 @@ def test_train_mode_prediction_leaves_the_generator_untouched():
 @pytest.mark.parametrize("optimizer", ["adam", "mtadam"])
 def test_resume_from_checkpoint_continues_identically(tmp_path, optimizer):
     data = tiny_data()
-    run = lambda epochs, d, **kw: P.train_one(optimizer, (1.0, 1.0), 0.9, tiny_cfg(epochs=epochs), data, 3,
-                                              tmp_path / d, device=torch.device("cpu"), **kw)
+    run = lambda epochs, d, **kw: P.train_one(
+        optimizer,
+        (1.0, 1.0),
+        0.9,
+        tiny_cfg(epochs=epochs),
+        data,
+        3,
+        tmp_path / d,
+        device=torch.device("cpu"),
+        **kw,
+    )
     straight = run(3, "a")
     with pytest.raises(ValueError, match="another run"):  # a checkpoint of 1 epoch is another run's
         run(1, "b"), run(3, "b")
@@ -204,8 +267,17 @@ def test_resume_after_interruption_is_exact(tmp_path):
         if epoch == 1:
             raise Stop
 
-    run = lambda d, **kw: P.train_one("mtadam", (1.0, 1.0), 0.9, tiny_cfg(epochs=3), data, 3, tmp_path / d,
-                                      device=torch.device("cpu"), **kw)
+    run = lambda d, **kw: P.train_one(
+        "mtadam",
+        (1.0, 1.0),
+        0.9,
+        tiny_cfg(epochs=3),
+        data,
+        3,
+        tmp_path / d,
+        device=torch.device("cpu"),
+        **kw,
+    )
     straight = run("a")
     with pytest.raises(Stop):
         run("b", epoch_callback=stop_after_1)
@@ -219,7 +291,9 @@ def test_resume_after_interruption_is_exact(tmp_path):
 
 def test_training_reduces_l1_on_a_learnable_mapping():
     cfg = tiny_cfg(epochs=15, lr=2e-3, ngf=8)
-    res = P.train_one("adam", (100, 1), 0.9, cfg, tiny_data(n=16), 0, None, device=torch.device("cpu"))
+    res = P.train_one(
+        "adam", (100, 1), 0.9, cfg, tiny_data(n=16), 0, None, device=torch.device("cpu")
+    )
     val = [v["L1"] for v in res["curves"]["val"]]
     assert val[-1] < 0.85 * val[0]
 
@@ -229,11 +303,14 @@ def test_optimizer_registry_rejects_unknown_names_and_settings():
         make_optimizer("adagrad", [torch.zeros(1, requires_grad=True)])
     with pytest.raises(ValueError, match="takes no beta3"):
         make_optimizer("adam", [torch.zeros(1, requires_grad=True)], beta3=0.9)
-    opt = make_optimizer("mtadam", [torch.zeros(1, requires_grad=True)], lr=0.1, beta1=0.5, denom="mean")
+    opt = make_optimizer(
+        "mtadam", [torch.zeros(1, requires_grad=True)], lr=0.1, beta1=0.5, denom="mean"
+    )
     assert opt.defaults["betas"] == (0.5, 0.999, 0.9) and opt.defaults["denom"] == "mean"
 
 
 # --------------------------------------------------------------------------------------- data
+
 
 def test_facades_loader_reads_pairs_in_the_right_direction():
     from mtbook.core.data import load_facades
@@ -267,6 +344,7 @@ def test_a_corrupt_facades_file_is_reported(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------------------- hyperband
 
+
 def test_hyperband_finds_the_best_lambda_among_complete_trials_and_prunes():
     from mtbook.core.hyperband import search
 
@@ -290,6 +368,7 @@ def test_hyperband_finds_the_best_lambda_among_complete_trials_and_prunes():
 
 
 # --------------------------------------------------------------------------------------- experiment
+
 
 def test_pix2pix_smoke_table_has_every_row(tmp_path, monkeypatch):
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
@@ -319,9 +398,16 @@ def test_pix2pix_smoke_table_has_every_row(tmp_path, monkeypatch):
 
 def test_paper_betas_and_full_schedule():
     cpu, full = P.config("cpu"), P.config("full")
-    assert all(P.METHODS[m]["beta1"] == 0.9 for m in P.PAPER_ROWS)  # Sec. 5: beta1 = 0.9, beta2 = 0.999
+    assert all(
+        P.METHODS[m]["beta1"] == 0.9 for m in P.PAPER_ROWS
+    )  # Sec. 5: beta1 = 0.9, beta2 = 0.999
     assert cpu["beta2"] == full["beta2"] == 0.999 and len(cpu["seeds"]) >= 3
-    assert (full["epochs"], full["epochs_decay"], full["test_mode"], full["test_batch_size"]) == (100, 100, "train", 1)
+    assert (full["epochs"], full["epochs_decay"], full["test_mode"], full["test_batch_size"]) == (
+        100,
+        100,
+        "train",
+        1,
+    )
 
 
 def test_maps_runs_at_full_only_in_their_own_folder():
@@ -339,7 +425,9 @@ def test_jitter_crops_and_flips_input_and_target_alike():
     for seed in range(4):
         xj, yj = gan.jitter(x, x.clone(), size=32, generator=torch.Generator().manual_seed(seed))
         assert xj.shape == (2, 3, 32, 32) and torch.equal(xj, yj)
-    outs = [gan.jitter(x, x, size=32, generator=torch.Generator().manual_seed(s))[0] for s in range(4)]
+    outs = [
+        gan.jitter(x, x, size=32, generator=torch.Generator().manual_seed(s))[0] for s in range(4)
+    ]
     assert any(not torch.equal(outs[0], o) for o in outs[1:])
 
 
@@ -353,11 +441,14 @@ def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_pat
     [first] = P.run_all("smoke", methods=["hyperband"], verbose=False)
     ckpts = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}
     assert len(ckpts) == P.CONFIG["smoke"]["hb_trials"]
-    record_path("pix2pix", "hyperband", 0, "smoke").unlink()  # "interrupted" before the record was written
+    record_path(
+        "pix2pix", "hyperband", 0, "smoke"
+    ).unlink()  # "interrupted" before the record was written
     [again] = P.run_all("smoke", methods=["hyperband"], verbose=False)
     assert again["metrics"] == first["metrics"]
-    assert [(t["lam"], t["state"], t["epochs"]) for t in again["extra"]["trials"]] == \
-        [(t["lam"], t["state"], t["epochs"]) for t in first["extra"]["trials"]]
+    assert [(t["lam"], t["state"], t["epochs"]) for t in again["extra"]["trials"]] == [
+        (t["lam"], t["state"], t["epochs"]) for t in first["extra"]["trials"]
+    ]
     now = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("epoch_*.pt")}
     assert now == ckpts  # no epoch was trained again (no checkpoint rewritten)
 
@@ -369,4 +460,6 @@ def test_checkpoints_are_deleted_after_the_record_when_not_kept(tmp_path, monkey
     monkeypatch.setitem(P.CONFIG, "smoke", dict(P.CONFIG["smoke"], keep_checkpoints=False))
     [rec] = P.run_all("smoke", methods=["hyperband"], verbose=False)
     assert rec["method"] == "hyperband" and not list((tmp_path / "cache").rglob("epoch_*.pt"))
-    assert P.CONFIG["full"]["keep_checkpoints"] is False and P.CONFIG["cpu"].get("keep_checkpoints", True)
+    assert P.CONFIG["full"]["keep_checkpoints"] is False and P.CONFIG["cpu"].get(
+        "keep_checkpoints", True
+    )

@@ -33,8 +33,8 @@ def test_pixel_metrics_of_a_constant_offset():
     assert m["L1"] == pytest.approx(d)
     assert m["L2"] == pytest.approx(d * d)
     t = target.astype(np.float64)
-    assert m["NMSE"] == pytest.approx(d * d * t.size / (t ** 2).sum())
-    assert m["PSNR"] == pytest.approx(10 * math.log10(255 ** 2 / d ** 2))
+    assert m["NMSE"] == pytest.approx(d * d * t.size / (t**2).sum())
+    assert m["PSNR"] == pytest.approx(10 * math.log10(255**2 / d**2))
     assert 0 < m["SSIM"] <= 1
 
 
@@ -45,7 +45,9 @@ def test_identical_images_are_perfect_and_noise_lowers_ssim():
     assert same["SSIM"] == pytest.approx(1.0)
     assert same["PSNR"] == math.inf
     rng = np.random.RandomState(1)
-    noisy = np.clip(target.astype(int) + rng.randint(-60, 61, size=target.shape), 0, 255).astype(np.uint8)
+    noisy = np.clip(target.astype(int) + rng.randint(-60, 61, size=target.shape), 0, 255).astype(
+        np.uint8
+    )
     assert metrics.pixel_metrics(noisy, target)["SSIM"] < 0.9
 
 
@@ -61,11 +63,15 @@ def test_frechet_distance_of_known_gaussians():
     mu = rng.randn(5)
     shift = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
     assert metrics.frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-6)
-    assert metrics.frechet_distance(mu, sigma, mu + shift, sigma) == pytest.approx((shift ** 2).sum(), rel=1e-6)
+    assert metrics.frechet_distance(mu, sigma, mu + shift, sigma) == pytest.approx(
+        (shift**2).sum(), rel=1e-6
+    )
     # diagonal covariances: Tr(S1 + S2 - 2 sqrt(S1 S2)) = sum (s1 - s2)^2 for standard deviations s1, s2
     s1, s2 = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])
     expected = ((s1 - s2) ** 2).sum()
-    assert metrics.frechet_distance(np.zeros(3), np.diag(s1 ** 2), np.zeros(3), np.diag(s2 ** 2)) == pytest.approx(expected)
+    assert metrics.frechet_distance(
+        np.zeros(3), np.diag(s1**2), np.zeros(3), np.diag(s2**2)
+    ) == pytest.approx(expected)
 
 
 def test_frechet_distance_on_random_weight_inception_features():
@@ -80,7 +86,7 @@ def test_frechet_distance_on_random_weight_inception_features():
     assert metrics.frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-4)
     d = np.linspace(-1, 1, 64) * feats.std()
     mu2, sigma2 = metrics.gaussian_stats(feats + d)
-    assert metrics.frechet_distance(mu, sigma, mu2, sigma2) == pytest.approx((d ** 2).sum(), rel=1e-3)
+    assert metrics.frechet_distance(mu, sigma, mu2, sigma2) == pytest.approx((d**2).sum(), rel=1e-3)
     # different images -> a positive distance
     other = metrics.activations(net, torch.rand(80, 3, 24, 24, generator=g) * 0.2, batch_size=40)
     assert metrics.frechet_distance(mu, sigma, *metrics.gaussian_stats(other)) > 0
@@ -96,7 +102,9 @@ def no_fid_weights(tmp_path, monkeypatch):
 
 def test_without_weights_fid_is_unavailable_with_a_reason(no_fid_weights):
     ok, reason = metrics.fid_status()
-    assert not ok and reason.startswith(metrics.FID_UNAVAILABLE) and metrics.FID_WEIGHTS_FILE in reason
+    assert (
+        not ok and reason.startswith(metrics.FID_UNAVAILABLE) and metrics.FID_WEIGHTS_FILE in reason
+    )
     with pytest.raises(metrics.FIDUnavailable):
         metrics.inception_network()
     x = torch.rand(2, 3, 16, 16) * 2 - 1

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mtbook.experiments import mnist as M
 from mtbook.core.models import MnistNet
+from mtbook.experiments import mnist as M
 
 
 def _batch(n=24, absent=(3, 7), seed=0):
@@ -102,7 +102,10 @@ class TinyNet(torch.nn.Module):
 def _full_batch_term_grads(model, x, y, w, params):
     out = model(x)
     terms = M.class_terms(out, y, w)
-    return [list(torch.autograd.grad(terms[i], params, retain_graph=True, allow_unused=True)) for i in range(10)]
+    return [
+        list(torch.autograd.grad(terms[i], params, retain_graph=True, allow_unused=True))
+        for i in range(10)
+    ]
 
 
 def test_sub_batch_grads_equal_full_batch_autograd_grads():
@@ -178,12 +181,26 @@ def test_evaluate_counts_per_class():
 
 def _tiny_data(n_train=96, n_test=40):
     g = torch.Generator().manual_seed(0)
-    return M.MNISTData(torch.randn(n_train, 1, 28, 28, generator=g), torch.arange(n_train) % 10,
-                       torch.randn(n_test, 1, 28, 28, generator=g), torch.arange(n_test) % 10)
+    return M.MNISTData(
+        torch.randn(n_train, 1, 28, 28, generator=g),
+        torch.arange(n_train) % 10,
+        torch.randn(n_test, 1, 28, 28, generator=g),
+        torch.arange(n_test) % 10,
+    )
 
 
-TINY = dict(seeds=[0], train_size=None, test_size=None, curve_test_size=20, epochs=1, batch_size=32,
-            test_batch_size=50, evals=3, log_every=1, threads=None)
+TINY = dict(
+    seeds=[0],
+    train_size=None,
+    test_size=None,
+    curve_test_size=20,
+    epochs=1,
+    batch_size=32,
+    test_batch_size=50,
+    evals=3,
+    log_every=1,
+    threads=None,
+)
 
 
 @pytest.mark.parametrize("method", list(M.METHODS))
@@ -218,7 +235,9 @@ def test_mtadam_is_invariant_to_the_class_weights():
 def test_run_all_skips_runs_with_records(tmp_path, monkeypatch):
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path))
     monkeypatch.setitem(M.CONFIG, "smoke", dict(TINY))
-    recs = M.run_all("smoke", methods=["adam", "mtadam"], draws=["paper"], data=_tiny_data(), verbose=False)
+    recs = M.run_all(
+        "smoke", methods=["adam", "mtadam"], draws=["paper"], data=_tiny_data(), verbose=False
+    )
     assert sorted(r["method"] for r in recs) == ["adam-paper", "mtadam-paper"]
     path = tmp_path / "smoke" / "mnist" / "adam-paper__seed0.json"
     assert json.loads(path.read_text())["config"]["lr"] == 1e-3
@@ -227,7 +246,9 @@ def test_run_all_skips_runs_with_records(tmp_path, monkeypatch):
         raise AssertionError("an existing run was re-run")
 
     monkeypatch.setattr(M, "train_run", boom)
-    again = M.run_all("smoke", methods=["adam", "mtadam"], draws=["paper"], data=_tiny_data(), verbose=False)
+    again = M.run_all(
+        "smoke", methods=["adam", "mtadam"], draws=["paper"], data=_tiny_data(), verbose=False
+    )
     assert len(again) == 2
 
 
@@ -239,7 +260,9 @@ def test_table_rows_mean_sd():
     assert rows["MTAdam"]["paper draw"] == ""
 
 
-@pytest.mark.skipif(not os.environ.get("MTADAM_DATA"), reason="MTADAM_DATA not set (real MNIST files)")
+@pytest.mark.skipif(
+    not os.environ.get("MTADAM_DATA"), reason="MTADAM_DATA not set (real MNIST files)"
+)
 def test_load_real_mnist_subset():
     d = M.load_mnist(train_size=1000, test_size=500)
     assert abs(d.x_train.shape[0] - 1000) <= 5 and d.x_train.shape[1:] == (1, 28, 28)
@@ -250,8 +273,14 @@ def test_load_real_mnist_subset():
 
 
 def test_gaps_to_paper_and_lightest_weight_ratio():
-    recs = [{"method": "adam-script", "metrics": {"test_acc": v},
-             "extra": {"details": {"drawn_weights": [1.0] + [500.0] * 9}}} for v in (87.8, 89.8)]
+    recs = [
+        {
+            "method": "adam-script",
+            "metrics": {"test_acc": v},
+            "extra": {"details": {"drawn_weights": [1.0] + [500.0] * 9}},
+        }
+        for v in (87.8, 89.8)
+    ]
     rows = {r["method"]: r for r in M.gaps_to_paper(recs)}
     assert rows["Adam"]["script draw"] == pytest.approx(88.8 - 88.8)
     assert rows["Adam"]["paper draw"] is None

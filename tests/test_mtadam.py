@@ -2,25 +2,29 @@
 
 import copy
 import io
-import itertools
 
 import pytest
 import torch
+from reference_mtadam import ReferenceMTAdam
 
 from mtadam import MTAdam
-from reference_mtadam import ReferenceMTAdam
 
 SCALES = [1.0, 1e3, 1e-2, 37.0, 0.5, 2e2, 1e-3, 5.0, 90.0, 0.07]
 
 
 # ----------------------------------------------------------------------------- a small problem
 
+
 def make_params(seed=0, dtype=torch.float64, device="cpu"):
     """A two-layer net (W1, b1, W2, b2) plus a side layer W3 that only the last term reaches."""
     gen = torch.Generator().manual_seed(seed)
     shapes = [(6, 4), (6,), (3, 6), (3,), (2, 4)]
-    return [torch.randn(s, generator=gen, dtype=torch.float64).to(dtype=dtype, device=device).requires_grad_()
-            for s in shapes]
+    return [
+        torch.randn(s, generator=gen, dtype=torch.float64)
+        .to(dtype=dtype, device=device)
+        .requires_grad_()
+        for s in shapes
+    ]
 
 
 def batch(step, dtype=torch.float64, device="cpu"):
@@ -60,14 +64,29 @@ def term_grads(params, x, y, num_terms, weights=None):
     return out
 
 
-def run_module(num_terms, steps, opt_kwargs, groups_lrs=None, ranks=None, seed=0, weights=None,
-               via="grads", dtype=torch.float64, host_scalars=None):
+def run_module(
+    num_terms,
+    steps,
+    opt_kwargs,
+    groups_lrs=None,
+    ranks=None,
+    seed=0,
+    weights=None,
+    via="grads",
+    dtype=torch.float64,
+    host_scalars=None,
+):
     params = make_params(seed, dtype=dtype)
     if groups_lrs is None:
         opt = MTAdam(params, **opt_kwargs)
     else:
-        opt = MTAdam([{"params": params[:2], "lr": groups_lrs[0]},
-                      {"params": params[2:], "lr": groups_lrs[1]}], **opt_kwargs)
+        opt = MTAdam(
+            [
+                {"params": params[:2], "lr": groups_lrs[0]},
+                {"params": params[2:], "lr": groups_lrs[1]},
+            ],
+            **opt_kwargs,
+        )
     opt._force_host_scalars = host_scalars
     for t in range(steps):
         x, y = batch(t, dtype=dtype)
@@ -84,7 +103,10 @@ def run_reference(num_terms, steps, ref_kwargs, groups_lrs=None, ranks=None, see
     if groups_lrs is None:
         groups = [{"params": work, "lr": lr}]
     else:
-        groups = [{"params": work[:2], "lr": groups_lrs[0]}, {"params": work[2:], "lr": groups_lrs[1]}]
+        groups = [
+            {"params": work[:2], "lr": groups_lrs[0]},
+            {"params": work[2:], "lr": groups_lrs[1]},
+        ]
     ref = ReferenceMTAdam(groups, **ref_kwargs)
     for t in range(steps):
         x, y = batch(t)
@@ -161,6 +183,7 @@ def test_batched_per_term_gradients_agree_with_sequential():
 
 # ----------------------------------------------------------------------------- Adam
 
+
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 def test_one_term_is_adam(weight_decay):
     torch.manual_seed(0)
@@ -197,6 +220,7 @@ def test_one_term_adamw():
 
 # ----------------------------------------------------------------------------- invariance
 
+
 def test_first_norm_init_is_invariant_to_positive_term_weights():
     weights = [250.0, 1e-3, 7.0]  # the anchor too
     plain, _ = run_module(3, 40, dict(lr=1e-2, eps=0.0, norm_init="first"))
@@ -222,13 +246,20 @@ def test_invariance_holds_only_up_to_eps():
 
 # ----------------------------------------------------------------------------- zero gradients, anchor fallback
 
+
 def test_effective_weights_balance_constant_gradients():
     p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     q = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     opt = MTAdam([p, q], lr=1e-3)
     for _ in range(5):
-        g0 = [torch.full((3,), 2.0, dtype=torch.float64), torch.full((2,), 1.0, dtype=torch.float64)]
-        g1 = [torch.full((3,), 0.02, dtype=torch.float64), torch.full((2,), 40.0, dtype=torch.float64)]
+        g0 = [
+            torch.full((3,), 2.0, dtype=torch.float64),
+            torch.full((2,), 1.0, dtype=torch.float64),
+        ]
+        g1 = [
+            torch.full((3,), 0.02, dtype=torch.float64),
+            torch.full((2,), 40.0, dtype=torch.float64),
+        ]
         opt.step(grads=[g0, g1])
     w = opt.effective_weights()
     assert w.shape == (2, 2)
@@ -263,6 +294,7 @@ def test_term_absent_at_some_steps(norm_init):
 
 
 # ----------------------------------------------------------------------------- checkpoints
+
 
 def _train(opt, params, t0, t1, num_terms=3):
     for t in range(t0, t1):
@@ -313,6 +345,7 @@ def test_lr_scheduler_drives_the_step():
 
 # ----------------------------------------------------------------------------- GAN: only own parameters
 
+
 def test_generator_step_leaves_discriminator_grads_alone():
     torch.manual_seed(0)
     gen = torch.nn.Linear(4, 4)
@@ -332,6 +365,7 @@ def test_generator_step_leaves_discriminator_grads_alone():
 
 
 # ----------------------------------------------------------------------------- dtypes and devices
+
 
 def test_bfloat16_params_do_not_crash():
     p = torch.randn(16, dtype=torch.bfloat16, requires_grad=True)
@@ -355,6 +389,7 @@ def test_cuda_matches_reference(grad_mode):
 
 
 # ----------------------------------------------------------------------------- bad input
+
 
 def snapshot(params, opt):
     return [p.detach().clone() for p in params], copy.deepcopy(opt.state_dict())
@@ -386,22 +421,32 @@ def bad_inputs(params):
     unrelated = torch.randn(3, requires_grad=True).sum()
     return {
         "empty losses": (dict(losses=[]), ValueError, "empty"),
-        "non-scalar loss": (dict(losses=[good[0], torch.stack([good[1], good[1]])]), ValueError, "not a scalar"),
+        "non-scalar loss": (
+            dict(losses=[good[0], torch.stack([good[1], good[1]])]),
+            ValueError,
+            "not a scalar",
+        ),
         "loss without graph": (dict(losses=[good[0], torch.tensor(1.0)]), ValueError, "term 1"),
         "loss not connected": (dict(losses=[good[0], unrelated]), ValueError, "term 1"),
         "both": (dict(losses=good, grads=g), ValueError, "exactly one"),
         "neither": (dict(), ValueError, "exactly one"),
         "single tensor": (dict(losses=good[0]), TypeError, "sequence"),
         "grads wrong length": (dict(grads=[g[0][:3], g[1]]), ValueError, "grads[0]"),
-        "grads wrong shape": (dict(grads=[g[0], [t.T if t is not None and t.dim() == 2 else t for t in g[1]]]),
-                              ValueError, "shape"),
+        "grads wrong shape": (
+            dict(grads=[g[0], [t.T if t is not None and t.dim() == 2 else t for t in g[1]]]),
+            ValueError,
+            "shape",
+        ),
         "grads not a list": (dict(grads=[g[0], "x"]), TypeError, "grads[1]"),
         "three terms after two": (dict(grads=g + [g[0]]), ValueError, "3 loss terms"),
         "ranks wrong length": (dict(losses=good, ranks=[1.0]), ValueError, "ranks"),
         "ranks non-positive": (dict(losses=good, ranks=[1.0, 0.0]), ValueError, "ranks[1]"),
         "nan loss": (dict(losses=[good[0], good[1] * float("nan")]), ValueError, "[1]"),
-        "inf gradient": (dict(grads=[g[0], [None if t is None else t * float("inf") for t in g[1]]]),
-                         ValueError, "[1]"),
+        "inf gradient": (
+            dict(grads=[g[0], [None if t is None else t * float("inf") for t in g[1]]]),
+            ValueError,
+            "[1]",
+        ),
     }
 
 
@@ -426,19 +471,22 @@ def test_nonfinite_on_first_step_creates_no_state():
     assert len(opt.state) == 0
 
 
-@pytest.mark.parametrize("kwargs, text", [
-    (dict(lr=-1.0), "learning rate"),
-    (dict(lr=float("nan")), "learning rate"),
-    (dict(betas=(0.9, 0.999)), "three"),
-    (dict(betas=(0.9, 1.0, 0.9)), "beta2"),
-    (dict(betas=(0.9, 0.999, -0.1)), "beta3"),
-    (dict(eps=-1e-8), "eps"),
-    (dict(weight_decay=-0.1), "weight_decay"),
-    (dict(norm_init="zero"), "norm_init"),
-    (dict(normalize="per-layer"), "normalize"),
-    (dict(denom="min"), "denom"),
-    (dict(grad_mode="parallel"), "grad_mode"),
-])
+@pytest.mark.parametrize(
+    "kwargs, text",
+    [
+        (dict(lr=-1.0), "learning rate"),
+        (dict(lr=float("nan")), "learning rate"),
+        (dict(betas=(0.9, 0.999)), "three"),
+        (dict(betas=(0.9, 1.0, 0.9)), "beta2"),
+        (dict(betas=(0.9, 0.999, -0.1)), "beta3"),
+        (dict(eps=-1e-8), "eps"),
+        (dict(weight_decay=-0.1), "weight_decay"),
+        (dict(norm_init="zero"), "norm_init"),
+        (dict(normalize="per-layer"), "normalize"),
+        (dict(denom="min"), "denom"),
+        (dict(grad_mode="parallel"), "grad_mode"),
+    ],
+)
 def test_bad_hyperparameters(kwargs, text):
     with pytest.raises((ValueError, TypeError), match=text):
         MTAdam(make_params(0), **kwargs)

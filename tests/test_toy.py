@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from mtbook.experiments import toy
 from mtbook.core.polynomial import residual
 from mtbook.core.runs import run_or_load
+from mtbook.experiments import toy
 
 
 def _autograd_grads(W, x, a, b):
@@ -64,8 +64,14 @@ def test_adam_on_l1_stalls_where_l2_and_scaled_l1_keep_converging():
 
 
 def test_l1_stall_level_grows_with_the_learning_rate():
-    err = [np.median(toy.train("l1", 1.52, -0.29, steps=1500, batch_size=64, lr=lr, seed=0)["curves"]["l1"][-300:])
-           for lr in (1e-2, 1e-1)]
+    err = [
+        np.median(
+            toy.train("l1", 1.52, -0.29, steps=1500, batch_size=64, lr=lr, seed=0)["curves"]["l1"][
+                -300:
+            ]
+        )
+        for lr in (1e-2, 1e-1)
+    ]
     assert 3 < err[1] / err[0] < 30
 
 

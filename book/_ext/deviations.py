@@ -49,8 +49,28 @@ CSS_FILE = "mtbook.css"
 logger = logging.getLogger(__name__)
 
 # words after which a period does not end a sentence ("Sec. 3", "e.g. the", "Fig. 1")
-_ABBREVIATIONS = {"e.g", "i.e", "cf", "vs", "sec", "secs", "fig", "figs", "eq", "eqs", "alg", "tab",
-                  "al", "approx", "resp", "ch", "no", "ref", "ca", "etc"}
+_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "cf",
+    "vs",
+    "sec",
+    "secs",
+    "fig",
+    "figs",
+    "eq",
+    "eqs",
+    "alg",
+    "tab",
+    "al",
+    "approx",
+    "resp",
+    "ch",
+    "no",
+    "ref",
+    "ca",
+    "etc",
+}
 _END = re.compile(r"""[.!?]['")\]]*(\s+|$)""")
 
 
@@ -59,6 +79,7 @@ class deviation_list(nodes.General, nodes.Element):
 
 
 # ----------------------------------------------------------------------- collecting (docutils only)
+
 
 def _inline_copy(node: nodes.Node) -> list[nodes.Node]:
     """A copy of an inline node that is safe to show on another page.
@@ -90,10 +111,14 @@ def _sentence_end(text: str, last: bool) -> int | None:
         before = re.search(r"([\w.]+)$", text[: m.start()])
         if before and before.group(1).lower() in _ABBREVIATIONS:
             continue
-        if before and re.fullmatch(r"\d+", before.group(1)) and m.end() < len(text) \
-                and text[m.end()].isdigit():
+        if (
+            before
+            and re.fullmatch(r"\d+", before.group(1))
+            and m.end() < len(text)
+            and text[m.end()].isdigit()
+        ):
             continue  # "1. 2" in a list of numbers
-        rest = text[m.end():]
+        rest = text[m.end() :]
         if rest:
             if rest[0].isupper() or rest[0] in "(\"'“‘[":
                 return m.start() + len(m.group(0).rstrip())
@@ -124,7 +149,7 @@ def _strip_prefix(title_nodes: list[nodes.Node]) -> list[nodes.Node]:
     if title_nodes and isinstance(title_nodes[0], nodes.Text):
         text = str(title_nodes[0])
         if text.startswith(TITLE_PREFIX):
-            rest = text[len(TITLE_PREFIX):].lstrip()
+            rest = text[len(TITLE_PREFIX) :].lstrip()
             return ([nodes.Text(rest)] if rest else []) + title_nodes[1:]
     return title_nodes
 
@@ -142,16 +167,21 @@ def collect(doctree: nodes.Node) -> list[dict]:
         if CLASS not in classes or EXAMPLE_CLASS in classes:
             continue
         title = next((c for c in node.children if isinstance(c, nodes.title)), None)
-        title_nodes = [c for child in (title.children if title is not None else [])
-                       for c in _inline_copy(child)]
-        found.append(dict(
-            name=node["names"][0] if node.get("names") else None,
-            anchor=node["ids"][0] if node.get("ids") else None,
-            title=title.astext() if title is not None else "",
-            line=node.line,
-            short=_strip_prefix(title_nodes),
-            sentence=first_sentence(node),
-        ))
+        title_nodes = [
+            c
+            for child in (title.children if title is not None else [])
+            for c in _inline_copy(child)
+        ]
+        found.append(
+            dict(
+                name=node["names"][0] if node.get("names") else None,
+                anchor=node["ids"][0] if node.get("ids") else None,
+                title=title.astext() if title is not None else "",
+                line=node.line,
+                short=_strip_prefix(title_nodes),
+                sentence=first_sentence(node),
+            )
+        )
     return found
 
 
@@ -161,8 +191,12 @@ def deviations_in_markdown(text: str) -> list[dict]:
     from docutils.core import publish_doctree
     from myst_parser.parsers.docutils_ import Parser
 
-    settings = {"myst_enable_extensions": ["dollarmath", "amsmath", "colon_fence"],
-                "report_level": 5, "halt_level": 5, "warning_stream": False}
+    settings = {
+        "myst_enable_extensions": ["dollarmath", "amsmath", "colon_fence"],
+        "report_level": 5,
+        "halt_level": 5,
+        "warning_stream": False,
+    }
     return collect(publish_doctree(text, parser=Parser(), settings_overrides=settings))
 
 
@@ -176,6 +210,7 @@ def deviations_in_notebook(path: str | Path) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- Sphinx side
+
 
 class DeviationListDirective(SphinxDirective):
     """``{deviation-list}``: the list of every deviation admonition of the book."""
@@ -207,15 +242,21 @@ def _on_doctree_read(app, doctree):
     for e in entries:
         loc = (env.docname, e["line"])
         if not e["name"]:
-            logger.warning(f"deviation admonition {e['title']!r} has no :name: "
-                           "(dev-<chapter>-<slug>); the deviations page cannot link to it",
-                           location=loc)
+            logger.warning(
+                f"deviation admonition {e['title']!r} has no :name: "
+                "(dev-<chapter>-<slug>); the deviations page cannot link to it",
+                location=loc,
+            )
         elif not e["name"].startswith(NAME_PREFIX):
-            logger.warning(f"deviation admonition name {e['name']!r} does not start with "
-                           f"{NAME_PREFIX!r}", location=loc)
+            logger.warning(
+                f"deviation admonition name {e['name']!r} does not start with {NAME_PREFIX!r}",
+                location=loc,
+            )
         if not e["title"].startswith(TITLE_PREFIX):
-            logger.warning(f"deviation admonition title {e['title']!r} does not start with "
-                           f"{TITLE_PREFIX!r}", location=loc)
+            logger.warning(
+                f"deviation admonition title {e['title']!r} does not start with {TITLE_PREFIX!r}",
+                location=loc,
+            )
 
 
 def _on_purge(app, env, docname):
@@ -251,6 +292,7 @@ def toc_order(env, root: str) -> list[str]:
         order.append(doc)
         for child in env.toctree_includes.get(doc, []):
             visit(child)
+
     visit(root)
     return order
 
@@ -272,9 +314,13 @@ def build_list(store: dict, order: list[str], link, label) -> list[nodes.Node]:
     total = sum(len(store[d]) for d in pages)
     if not total:
         return [nodes.paragraph("", "No chapter documents a deviation from the paper yet.")]
-    out: list[nodes.Node] = [nodes.paragraph(
-        "", f"{total} deviation{'s' if total != 1 else ''} in {len(pages)} "
-            f"chapter{'s' if len(pages) != 1 else ''}:")]
+    out: list[nodes.Node] = [
+        nodes.paragraph(
+            "",
+            f"{total} deviation{'s' if total != 1 else ''} in {len(pages)} "
+            f"chapter{'s' if len(pages) != 1 else ''}:",
+        )
+    ]
     for doc in pages:
         heading = nodes.rubric("", "", classes=["deviation-chapter"])
         heading += link(doc, "", nodes.inline("", "", *label(doc)))
@@ -320,5 +366,9 @@ def setup(app):
     app.connect("env-get-outdated", _on_outdated)
     app.connect("doctree-resolved", _on_doctree_resolved)
     app.add_css_file(CSS_FILE)
-    return {"version": "1", "env_version": 1, "parallel_read_safe": True,
-            "parallel_write_safe": True}
+    return {
+        "version": "1",
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -20,10 +20,10 @@ VERDICTS = ("reproduces", "partly", "does not", "not run yet", "cannot run offli
 class Result:
     """What our records say about a claim at one profile."""
 
-    ours: str          # our headline number(s), e.g. "97.0 ± 0.4 (n=5)"
-    seeds: int         # runs per row behind it
-    verdict: str       # one of VERDICTS
-    reason: str        # one line: why that verdict
+    ours: str  # our headline number(s), e.g. "97.0 ± 0.4 (n=5)"
+    seeds: int  # runs per row behind it
+    verdict: str  # one of VERDICTS
+    reason: str  # one line: why that verdict
     records: list = field(default_factory=list, repr=False)  # the records it rests on (provenance)
 
     def __post_init__(self):
@@ -33,12 +33,14 @@ class Result:
 
 @dataclass
 class Claim:
-    id: str                       # unique, e.g. "table1-mtadam"
-    chapter: str                  # docname of the chapter, e.g. "notebooks/03_mnist"
-    label: str                    # MyST target in that chapter where the evidence is
-    claim: str                    # the paper's claim in one line
-    paper: str                    # the paper's headline number(s)
-    evaluate: Callable[[str], "Result | None"] | None = None  # None: nothing of ours can test it yet
+    id: str  # unique, e.g. "table1-mtadam"
+    chapter: str  # docname of the chapter, e.g. "notebooks/03_mnist"
+    label: str  # MyST target in that chapter where the evidence is
+    claim: str  # the paper's claim in one line
+    paper: str  # the paper's headline number(s)
+    evaluate: Callable[[str], "Result | None"] | None = (
+        None  # None: nothing of ours can test it yet
+    )
     offline_blocker: str | None = None  # set when the claim cannot be tested offline (e.g. FID)
 
     def result(self, profile: str) -> Result | None:

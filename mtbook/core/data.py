@@ -132,7 +132,9 @@ def fetch(relpath: str, url: str, sha256: str) -> Path:
     if rel.is_absolute() or ".." in rel.parts:
         raise ValueError(f"relpath must be relative to the data directory, got {relpath!r}")
     candidates = [data_dir() / rel]
-    cache = _user_cache() if not os.environ.get(CACHE_ENV) else Path(os.environ[CACHE_ENV]).expanduser()
+    cache = (
+        _user_cache() if not os.environ.get(CACHE_ENV) else Path(os.environ[CACHE_ENV]).expanduser()
+    )
     if cache / rel != candidates[0]:
         candidates.append(cache / rel)
     for path in candidates:
@@ -150,16 +152,24 @@ MNIST_FILES = {
     # name: (sha256 of the .gz, md5 of the .gz, md5 of the gunzipped file)
     "train-images-idx3-ubyte.gz": (
         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "f68b3c2dcbeaaa9fbdd348bbdeb94873", "6bbc9ace898e44ae57da46a324031adb"),
+        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "6bbc9ace898e44ae57da46a324031adb",
+    ),
     "train-labels-idx1-ubyte.gz": (
         "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "d53e105ee54ea40749a09fcbcd1e9432", "a25bea736e30d166cdddb491f175f624"),
+        "d53e105ee54ea40749a09fcbcd1e9432",
+        "a25bea736e30d166cdddb491f175f624",
+    ),
     "t10k-images-idx3-ubyte.gz": (
         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
+        "9fb629c4189551a2d022fa330f9573f3",
+        "2646ac647ad5339dbf082846283269ea",
+    ),
     "t10k-labels-idx1-ubyte.gz": (
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        "ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
+        "ec29112dd5afa0611ce80d1b7f02629c",
+        "27ae3e4e09519cfbb04c329615203637",
+    ),
 }
 
 
@@ -196,7 +206,9 @@ def mnist_root() -> Path:
                 shutil.copyfileobj(fin, fout)
             if _md5(tmp) != md5_raw:
                 tmp.unlink()
-                raise DataError(f"{dst} unpacks to data with the wrong md5 (expected {md5_raw}); not used.")
+                raise DataError(
+                    f"{dst} unpacks to data with the wrong md5 (expected {md5_raw}); not used."
+                )
             os.replace(tmp, unpacked)
     return root
 
@@ -204,6 +216,7 @@ def mnist_root() -> Path:
 # --- verified dataset folders (pix2pix facades, horse2zebra, SR sets, GLUE) ----------------------
 # Each is downloaded from its canonical source when missing and verified file by file against the
 # checksum list kept in the repository (mtbook/core/checksums/); see mtbook.core.datasets.
+
 
 def dataset_dir(name: str, full_check: bool | None = None) -> Path:
     """The verified folder of a registered dataset, downloaded when missing
@@ -227,8 +240,9 @@ def checked_dir(relpath: str, sums_file: str = "SHA256SUMS") -> Path:
     folder = base / relpath
     sums = base / sums_file
     if not folder.is_dir():
-        raise DataError(f"{folder} does not exist. Set {DATA_ENV} to a data directory that holds "
-                        f"{relpath}/.")
+        raise DataError(
+            f"{folder} does not exist. Set {DATA_ENV} to a data directory that holds {relpath}/."
+        )
     if not sums.exists():
         raise DataError(f"{sums} is missing, so the files under {folder} cannot be verified.")
     prefix = relpath.strip("/") + "/"
@@ -305,7 +319,9 @@ def load_pairs(folder: Path, n: int, size: int = 256, direction: str = "BtoA"):
     from PIL import Image
 
     if direction not in ("BtoA", "AtoB"):
-        raise ValueError(f"direction must be 'BtoA' (B = right half -> A = left half) or 'AtoB', got {direction!r}")
+        raise ValueError(
+            f"direction must be 'BtoA' (B = right half -> A = left half) or 'AtoB', got {direction!r}"
+        )
     if int(size) < 8:
         raise ValueError(f"image size must be at least 8 pixels, got {size}")
     photos, labels = [], []
@@ -317,9 +333,13 @@ def load_pairs(folder: Path, n: int, size: int = 256, direction: str = "BtoA"):
             im = im.convert("RGB")
             w, h = im.size
             if w != 2 * h:
-                raise DataError(f"{path} is {w}x{h}; a pix2pix pair must be twice as wide as it is high.")
+                raise DataError(
+                    f"{path} is {w}x{h}; a pix2pix pair must be twice as wide as it is high."
+                )
             halves = [im.crop((0, 0, h, h)), im.crop((h, 0, w, h))]
-            a, b = [np.asarray(x.resize((size, size), Image.BICUBIC), dtype=np.float32) for x in halves]
+            a, b = [
+                np.asarray(x.resize((size, size), Image.BICUBIC), dtype=np.float32) for x in halves
+            ]
         photos.append(a)
         labels.append(b)
 
@@ -359,8 +379,10 @@ def maps_dir() -> Path:
     for split, expected in MAPS_SPLITS.items():
         found = len(list((folder / split).glob("*.jpg")))
         if found != expected:
-            raise DataError(f"{folder / split} holds {found} images, expected {expected} "
-                            f"(the pix2pix maps set from {MAPS_URL}); delete it and download again.")
+            raise DataError(
+                f"{folder / split} holds {found} images, expected {expected} "
+                f"(the pix2pix maps set from {MAPS_URL}); delete it and download again."
+            )
     return folder
 
 

@@ -96,8 +96,10 @@ _SRCNN = ("tegg89/SRCNN-Tensorflow", "78be1a24697935fc39a3a8cf59a6632264afade7")
 
 def _sr_sources(sums: dict[str, str]) -> tuple[Source, ...]:
     pairs = [(f"C{s}/{n}", f"{s}/{n}") for s in ("Set5", "Set14") for n in _listed(sums, s)]
-    bsd = [(f"data/bsd100/img_{i:03d}.png", f"BSD100/{n}")
-           for i, n in enumerate(sorted(_listed(sums, "BSD100"), key=lambda n: n[:-4]), 1)]
+    bsd = [
+        (f"data/bsd100/img_{i:03d}.png", f"BSD100/{n}")
+        for i, n in enumerate(sorted(_listed(sums, "BSD100"), key=lambda n: n[:-4]), 1)
+    ]
     return _raw(*_DENOISE, pairs) + _raw(*_DCSCN, bsd)
 
 
@@ -112,8 +114,10 @@ BSR_URLS = (f"https://www2.{_BSR}", f"http://www.{_BSR}")
 def _sr_train_sources(sums: dict[str, str]) -> tuple[Source, ...]:
     t91 = []
     for n in _listed(sums, "T91"):
-        urls = (f"https://raw.githubusercontent.com/{_DCSCN[0]}/{_DCSCN[1]}/data/yang91/{n}",
-                f"https://raw.githubusercontent.com/{_SRCNN[0]}/{_SRCNN[1]}/Train/{n}")
+        urls = (
+            f"https://raw.githubusercontent.com/{_DCSCN[0]}/{_DCSCN[1]}/data/yang91/{n}",
+            f"https://raw.githubusercontent.com/{_SRCNN[0]}/{_SRCNN[1]}/Train/{n}",
+        )
         t91.append(Source(urls, "file", (("", f"T91/{n}"),)))
     bsd = Source(BSR_URLS, "tar", (("BSR/BSDS500/data/images/train", "BSD200"),))
     return tuple(t91) + (bsd,)
@@ -134,9 +138,11 @@ def split_mrpc(folder: Path) -> None:
     mrpc = folder / "MRPC"
     with open(mrpc / "dev_ids.tsv", encoding="utf8") as f:
         dev_ids = {tuple(row.strip().split("\t")) for row in f}
-    with open(mrpc / "msr_paraphrase_train.txt", encoding="utf8") as src, \
-            open(mrpc / "train.tsv", "w", encoding="utf8") as train, \
-            open(mrpc / "dev.tsv", "w", encoding="utf8") as dev:
+    with (
+        open(mrpc / "msr_paraphrase_train.txt", encoding="utf8") as src,
+        open(mrpc / "train.tsv", "w", encoding="utf8") as train,
+        open(mrpc / "dev.tsv", "w", encoding="utf8") as dev,
+    ):
         header = src.readline()
         train.write(header)
         dev.write(header)
@@ -149,23 +155,45 @@ def split_mrpc(folder: Path) -> None:
 PIX2PIX = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
 CYCLEGAN = "efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    Dataset("facades", (Source((PIX2PIX + "facades.tar.gz",), "tar", (("facades", ""),)),),
-            "pix2pix facades (Isola et al.; CMP Facade Database): {train,val,test}/N.jpg"),
-    Dataset("horse2zebra", (Source((f"https://{CYCLEGAN}horse2zebra.zip",
-                                    f"http://{CYCLEGAN}horse2zebra.zip"), "zip",
-                                   (("horse2zebra", ""),)),),
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset(
+            "facades",
+            (Source((PIX2PIX + "facades.tar.gz",), "tar", (("facades", ""),)),),
+            "pix2pix facades (Isola et al.; CMP Facade Database): {train,val,test}/N.jpg",
+        ),
+        Dataset(
+            "horse2zebra",
+            (
+                Source(
+                    (f"https://{CYCLEGAN}horse2zebra.zip", f"http://{CYCLEGAN}horse2zebra.zip"),
+                    "zip",
+                    (("horse2zebra", ""),),
+                ),
+            ),
             "CycleGAN horse2zebra: {trainA,trainB,testA,testB}; the list holds an 80+80 train "
-            "subset and the full test sets, the archive's other train images are kept unverified"),
-    Dataset("sr", _sr_sources, "SR benchmarks Set5, Set14, BSD100 (HR PNG)"),
-    Dataset("sr_train", _sr_train_sources, "SR training sets T91 (BMP) and BSD200 (JPEG)"),
-    Dataset("glue", (Source((GLUE + "RTE.zip",), "zip", (("RTE", "RTE"),)),
-                     Source((GLUE + "STS-B.zip",), "zip", (("STS-B", "STS-B"),)),
-                     Source((SENTEVAL + "msr_paraphrase_train.txt",), "file",
-                            (("", "MRPC/msr_paraphrase_train.txt"),)),
-                     Source((GLUE + "mrpc_dev_ids.tsv",), "file", (("", "MRPC/dev_ids.tsv"),))),
-            "GLUE MRPC, RTE, STS-B (train and dev)", build=split_mrpc),
-)}
+            "subset and the full test sets, the archive's other train images are kept unverified",
+        ),
+        Dataset("sr", _sr_sources, "SR benchmarks Set5, Set14, BSD100 (HR PNG)"),
+        Dataset("sr_train", _sr_train_sources, "SR training sets T91 (BMP) and BSD200 (JPEG)"),
+        Dataset(
+            "glue",
+            (
+                Source((GLUE + "RTE.zip",), "zip", (("RTE", "RTE"),)),
+                Source((GLUE + "STS-B.zip",), "zip", (("STS-B", "STS-B"),)),
+                Source(
+                    (SENTEVAL + "msr_paraphrase_train.txt",),
+                    "file",
+                    (("", "MRPC/msr_paraphrase_train.txt"),),
+                ),
+                Source((GLUE + "mrpc_dev_ids.tsv",), "file", (("", "MRPC/dev_ids.tsv"),)),
+            ),
+            "GLUE MRPC, RTE, STS-B (train and dev)",
+            build=split_mrpc,
+        ),
+    )
+}
 
 
 def load_sums(path: Path) -> dict[str, str]:
@@ -214,7 +242,8 @@ def _check(ds: Dataset, folder: Path, sums: dict[str, str], full: bool) -> list[
                         f"{path} is corrupt: its sha256 is {actual}, expected {digest} "
                         f"({ds.sums_path().name}). It was not used. Delete {folder} to download "
                         f"{ds.name} again from {_urls(ds, sums, rel)}, or set {DATA_ENV} to a "
-                        f"directory holding a good copy of {ds.name}/.")
+                        f"directory holding a good copy of {ds.name}/."
+                    )
             fresh[rel] = key
     finally:
         _save_stamp(stamp_file, sums_hash, fresh)
@@ -240,8 +269,12 @@ def _urls(ds: Dataset, sums: dict[str, str], rel: str | None = None) -> str:
     if rel is not None:
         for src in sources:
             for inner, dest in src.moves:
-                if src.kind == "file" and rel == dest or src.kind != "file" and (
-                        dest == "" or rel == dest or rel.startswith(dest + "/")):
+                if (
+                    src.kind == "file"
+                    and rel == dest
+                    or src.kind != "file"
+                    and (dest == "" or rel == dest or rel.startswith(dest + "/"))
+                ):
                     return " or ".join(src.urls)
     urls = [u for s in sources for u in s.urls[:1]]
     return ", ".join(urls[:3]) + (f" (and {len(urls) - 3} more)" if len(urls) > 3 else "")
@@ -259,12 +292,15 @@ def _safe_unpack(src: Source, url: str, archive: Path, out: Path) -> None:
                     parts = PurePosixPath(info.filename.replace("\\", "/")).parts
                     link = stat.S_ISLNK(info.external_attr >> 16)
                     if link or not parts or parts[0] == "/" or ".." in parts or ":" in parts[0]:
-                        raise DataError(f"{url} holds an unsafe member {info.filename!r}; "
-                                        f"not used.")
+                        raise DataError(
+                            f"{url} holds an unsafe member {info.filename!r}; not used."
+                        )
                 zf.extractall(out)
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as e:
-        raise DataError(f"{url} is not a readable {src.kind} archive ({e}); it was discarded. "
-                        f"Set {DATA_ENV} to a directory that holds the dataset instead.") from e
+        raise DataError(
+            f"{url} is not a readable {src.kind} archive ({e}); it was discarded. "
+            f"Set {DATA_ENV} to a directory that holds the dataset instead."
+        ) from e
 
 
 def _place(src: Source, url: str, fetched: Path, staging: Path, work: Path) -> None:
@@ -279,8 +315,9 @@ def _place(src: Source, url: str, fetched: Path, staging: Path, work: Path) -> N
     for inner, dest in src.moves:
         part = out / inner
         if not part.exists():
-            raise DataError(f"{url} holds no {inner!r}: not the expected archive; "
-                            f"nothing installed.")
+            raise DataError(
+                f"{url} holds no {inner!r}: not the expected archive; nothing installed."
+            )
         files = [part] if part.is_file() else sorted(p for p in part.rglob("*") if p.is_file())
         for f in files:
             target = staging / dest / f.relative_to(part) if f != part else staging / dest
@@ -308,8 +345,9 @@ def _install(ds: Dataset, sums: dict[str, str]) -> Path:
             errors = []
             for url in src.urls:
                 try:
-                    fetched = download(url, downloads / f"{i:03d}" / name, None,
-                                       desc=f"{ds.name}: {name}")
+                    fetched = download(
+                        url, downloads / f"{i:03d}" / name, None, desc=f"{ds.name}: {name}"
+                    )
                     break
                 except DataError as e:
                     errors.append(str(e).splitlines()[0])
@@ -317,26 +355,33 @@ def _install(ds: Dataset, sums: dict[str, str]) -> Path:
                 raise DataError(
                     "\n".join(errors) + f"\nThe {ds.name} dataset could not be downloaded to "
                     f"{target}. Offline? Set {DATA_ENV} to a directory holding {ds.name}/ (the "
-                    f"files listed in {ds.sums_path()}).")
+                    f"files listed in {ds.sums_path()})."
+                )
             _place(src, url, fetched, staging, work)
         if ds.build:
             try:
                 ds.build(staging)
             except (OSError, ValueError) as e:  # a download that is not what the build expects
-                raise DataError(f"Could not lay out {ds.name} from {_urls(ds, sums)} ({e}); "
-                                f"nothing was installed. Set {DATA_ENV} to a directory holding "
-                                f"a good copy of {ds.name}/.") from e
+                raise DataError(
+                    f"Could not lay out {ds.name} from {_urls(ds, sums)} ({e}); "
+                    f"nothing was installed. Set {DATA_ENV} to a directory holding "
+                    f"a good copy of {ds.name}/."
+                ) from e
         for rel, digest in sums.items():
             path = staging / rel
             if not path.is_file():
-                raise DataError(f"{ds.name}/{rel} is missing from what {_urls(ds, sums, rel)} "
-                                f"unpacked to; nothing was installed. Set {DATA_ENV} to a "
-                                f"directory holding a good copy of {ds.name}/.")
+                raise DataError(
+                    f"{ds.name}/{rel} is missing from what {_urls(ds, sums, rel)} "
+                    f"unpacked to; nothing was installed. Set {DATA_ENV} to a "
+                    f"directory holding a good copy of {ds.name}/."
+                )
             actual = sha256sum(path)
             if actual != digest:
-                raise DataError(f"{ds.name}/{rel} as downloaded from {_urls(ds, sums, rel)} is "
-                                f"corrupt: sha256 {actual}, expected {digest}; nothing was "
-                                f"installed. Set {DATA_ENV} to a directory holding a good copy.")
+                raise DataError(
+                    f"{ds.name}/{rel} as downloaded from {_urls(ds, sums, rel)} is "
+                    f"corrupt: sha256 {actual}, expected {digest}; nothing was "
+                    f"installed. Set {DATA_ENV} to a directory holding a good copy."
+                )
         if target.exists():  # an incomplete earlier copy in the cache: swap it out
             os.replace(target, work / "old")
         os.replace(staging, target)

@@ -62,8 +62,11 @@ def shrink(cfg: dict, **changes) -> dict:
 
 def snapshot(*modules: torch.nn.Module) -> dict:
     """Copies of every parameter of ``modules``, by ``"<module index>.<name>"``."""
-    return {f"{i}.{n}": p.detach().clone()
-            for i, m in enumerate(modules) for n, p in m.named_parameters()}
+    return {
+        f"{i}.{n}": p.detach().clone()
+        for i, m in enumerate(modules)
+        for n, p in m.named_parameters()
+    }
 
 
 def unchanged_params(modules, snap: dict) -> list[str]:
@@ -96,8 +99,9 @@ def non_finite(obj, path: str = "", allow_none: tuple = ()) -> list[str]:
     return bad
 
 
-def limit_jobs(run_grid: Callable, keep: Callable[[dict], bool],
-               seen: list | None = None) -> Callable:
+def limit_jobs(
+    run_grid: Callable, keep: Callable[[dict], bool], seen: list | None = None
+) -> Callable:
     """A ``run_grid`` that passes on only the jobs ``keep(job)`` accepts (all jobs are appended to
     ``seen`` first, so a test can check the full grid the experiment asked for)."""
 

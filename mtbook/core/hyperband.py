@@ -21,8 +21,18 @@ from typing import Callable
 LOW, HIGH = 1e-4, 1e4
 
 
-def search(train_fn: Callable, *, n_trials: int, max_epochs: int, seed: int = 0, low: float = LOW,
-           high: float = HIGH, reduction_factor: int = 3, min_epochs: int = 1, progress=None) -> dict:
+def search(
+    train_fn: Callable,
+    *,
+    n_trials: int,
+    max_epochs: int,
+    seed: int = 0,
+    low: float = LOW,
+    high: float = HIGH,
+    reduction_factor: int = 3,
+    min_epochs: int = 1,
+    progress=None,
+) -> dict:
     """Run the study; return ``dict(best=trial summary, trials=[summaries], settings)``.
 
     A trial summary: ``number, lam, state ('COMPLETE' | 'PRUNED' | 'FAIL'), epochs, values`` (one
@@ -35,10 +45,15 @@ def search(train_fn: Callable, *, n_trials: int, max_epochs: int, seed: int = 0,
     if not (0 < low < high):
         raise ValueError(f"need 0 < low < high for a log-uniform lambda, got [{low}, {high}]")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    pruner = optuna.pruners.HyperbandPruner(min_resource=min_epochs, max_resource=max_epochs,
-                                            reduction_factor=reduction_factor)
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=seed),
-                                pruner=pruner, study_name=f"hyperband-lambda-seed{seed}")
+    pruner = optuna.pruners.HyperbandPruner(
+        min_resource=min_epochs, max_resource=max_epochs, reduction_factor=reduction_factor
+    )
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.RandomSampler(seed=seed),
+        pruner=pruner,
+        study_name=f"hyperband-lambda-seed{seed}",
+    )
     results: dict[int, dict] = {}
 
     def objective(trial):
@@ -65,14 +80,33 @@ def search(train_fn: Callable, *, n_trials: int, max_epochs: int, seed: int = 0,
     trials = []
     for t in study.trials:
         values = [t.intermediate_values[k] for k in sorted(t.intermediate_values)]
-        trials.append(dict(number=t.number, lam=t.params.get("lam"), state=t.state.name, epochs=len(values),
-                           values=values, result=results.get(t.number)))
+        trials.append(
+            dict(
+                number=t.number,
+                lam=t.params.get("lam"),
+                state=t.state.name,
+                epochs=len(values),
+                values=values,
+                result=results.get(t.number),
+            )
+        )
     complete = [t for t in trials if t["state"] == "COMPLETE"]
     if not complete:
         raise RuntimeError("Hyperband: no trial completed; raise n_trials")
     best = min(complete, key=lambda t: t["result"]["value"])
-    return dict(best=best, trials=trials,
-                settings=dict(n_trials=n_trials, max_epochs=max_epochs, min_epochs=min_epochs,
-                              reduction_factor=reduction_factor, low=low, high=high, seed=seed,
-                              sampler="optuna RandomSampler", pruner="optuna HyperbandPruner",
-                              n_brackets=int(math.floor(math.log(max_epochs / min_epochs, reduction_factor))) + 1))
+    return dict(
+        best=best,
+        trials=trials,
+        settings=dict(
+            n_trials=n_trials,
+            max_epochs=max_epochs,
+            min_epochs=min_epochs,
+            reduction_factor=reduction_factor,
+            low=low,
+            high=high,
+            seed=seed,
+            sampler="optuna RandomSampler",
+            pruner="optuna HyperbandPruner",
+            n_brackets=int(math.floor(math.log(max_epochs / min_epochs, reduction_factor))) + 1,
+        ),
+    )

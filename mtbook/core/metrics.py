@@ -63,12 +63,17 @@ def pixel_metrics(pred: np.ndarray, target: np.ndarray) -> dict:
         with np.errstate(divide="ignore"):
             psnr.append(peak_signal_noise_ratio(b, a, data_range=255))
         ssim.append(structural_similarity(b, a, channel_axis=-1, data_range=255))
-    return dict(L1=float(np.abs(diff).mean()), L2=float((diff ** 2).mean()),
-                NMSE=float((diff ** 2).sum() / max((t ** 2).sum(), 1e-12)),
-                PSNR=float(np.mean(psnr)), SSIM=float(np.mean(ssim)))
+    return dict(
+        L1=float(np.abs(diff).mean()),
+        L2=float((diff**2).mean()),
+        NMSE=float((diff**2).sum() / max((t**2).sum(), 1e-12)),
+        PSNR=float(np.mean(psnr)),
+        SSIM=float(np.mean(ssim)),
+    )
 
 
 # --------------------------------------------------------------------------------------- FID
+
 
 def _hub_weights() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
@@ -96,8 +101,10 @@ def fid_status() -> tuple[bool, str]:
         return True, f"FID Inception weights from {path}"
     if os.environ.get(FID_DOWNLOAD_ENV) == "1":
         return True, "FID Inception weights will be downloaded by pytorch-fid"
-    return False, (f"{FID_UNAVAILABLE}: {FID_WEIGHTS_FILE} is neither at ${FID_WEIGHTS_ENV} nor in "
-                   f"{_hub_weights().parent}; set {FID_DOWNLOAD_ENV}=1 to let pytorch-fid download it")
+    return False, (
+        f"{FID_UNAVAILABLE}: {FID_WEIGHTS_FILE} is neither at ${FID_WEIGHTS_ENV} nor in "
+        f"{_hub_weights().parent}; set {FID_DOWNLOAD_ENV}=1 to let pytorch-fid download it"
+    )
 
 
 @contextlib.contextmanager
@@ -160,7 +167,7 @@ def activations(net, images: torch.Tensor, batch_size: int = 32) -> np.ndarray:
     feats = []
     dev = next(net.parameters()).device
     for s in range(0, images.shape[0], batch_size):
-        batch = ((images[s:s + batch_size].float().clamp(-1, 1) + 1) / 2).to(dev)
+        batch = ((images[s : s + batch_size].float().clamp(-1, 1) + 1) / 2).to(dev)
         out = net(batch)[0]
         if out.shape[2] != 1 or out.shape[3] != 1:  # as pytorch-fid's get_activations does
             out = torch.nn.functional.adaptive_avg_pool2d(out, output_size=(1, 1))
@@ -177,8 +184,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) -- pytorch-fid's own implementation."""
     from pytorch_fid.fid_score import calculate_frechet_distance
 
-    return float(calculate_frechet_distance(np.atleast_1d(mu1), np.atleast_2d(sigma1),
-                                            np.atleast_1d(mu2), np.atleast_2d(sigma2)))
+    return float(
+        calculate_frechet_distance(
+            np.atleast_1d(mu1), np.atleast_2d(sigma1), np.atleast_1d(mu2), np.atleast_2d(sigma2)
+        )
+    )
 
 
 _FID_NET = None

@@ -43,8 +43,10 @@ def make_optimizer(name: str, params, **hp):
     hp = {k: v for k, v in hp.items() if v is not None}
     extra = set(hp) - _ALLOWED[name]
     if extra:
-        raise ValueError(f"optimizer {name!r} takes no {', '.join(sorted(extra))}; "
-                         f"it takes {', '.join(sorted(_ALLOWED[name]))}")
+        raise ValueError(
+            f"optimizer {name!r} takes no {', '.join(sorted(extra))}; "
+            f"it takes {', '.join(sorted(_ALLOWED[name]))}"
+        )
     params = list(params)
     lr = hp.pop("lr", 1e-3)
     b1, b2 = hp.pop("beta1", 0.9), hp.pop("beta2", 0.999)

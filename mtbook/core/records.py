@@ -80,7 +80,9 @@ def results_dir(profile: str | None = None) -> Path:
 def _safe(name: str, what: str) -> str:
     name = str(name)
     if not name or "/" in name or "\\" in name or name.startswith(".") or "__" in name:
-        raise ValueError(f"{what} name {name!r} must be non-empty, without '/', '__' or a leading '.'")
+        raise ValueError(
+            f"{what} name {name!r} must be non-empty, without '/', '__' or a leading '.'"
+        )
     return name
 
 
@@ -114,12 +116,18 @@ def git_info(cwd: Path | None = None) -> dict:
     """
     cwd = Path(cwd) if cwd else repo_root()
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, timeout=10)
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
         if commit.returncode != 0:
             return {"commit": None, "dirty": None, "changed": None}
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", ".", *OUTPUT_PATHS],
-                                cwd=cwd, capture_output=True, text=True, timeout=30)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", ".", *OUTPUT_PATHS],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if status.returncode != 0:
             return {"commit": commit.stdout.strip(), "dirty": None, "changed": None}
         changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
@@ -144,25 +152,34 @@ def check_clean(profile: str, git: dict | None = None) -> bool:
         return False
     if os.environ.get(DIRTY_ENV, "").strip() in ("1", "true", "yes"):
         return True
-    why = ("this process is not running from a git checkout" if git.get("commit") is None else
-           f"the code this process loaded differs from commit {str(git['commit'])[:10]} "
-           f"(changed: {', '.join(git.get('changed') or ['?'])})")
+    why = (
+        "this process is not running from a git checkout"
+        if git.get("commit") is None
+        else f"the code this process loaded differs from commit {str(git['commit'])[:10]} "
+        f"(changed: {', '.join(git.get('changed') or ['?'])})"
+    )
     raise DirtyTreeError(
         f"refusing to write a {profile!r} record: {why}. Records of the cpu and full profiles come "
         f"from clean commits: commit your changes and run again (e.g. from a `git worktree` of the "
-        f"commit). To write it anyway, marked as such, set {DIRTY_ENV}=1.")
+        f"commit). To write it anyway, marked as such, set {DIRTY_ENV}=1."
+    )
 
 
 def environment() -> dict:
     """Device and library versions of this process."""
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
-                            "cpu_count": os.cpu_count()}
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
     import torch
 
     info["torch"] = torch.__version__
     info["torch_threads"] = torch.get_num_threads()
     if torch.cuda.is_available():
-        info.update(device="cuda", device_name=torch.cuda.get_device_name(0), cuda=torch.version.cuda)
+        info.update(
+            device="cuda", device_name=torch.cuda.get_device_name(0), cuda=torch.version.cuda
+        )
     else:
         info.update(device="cpu", device_name=platform.processor() or platform.machine())
     for mod in ("numpy", "torchvision", "optuna", "transformers"):
@@ -203,8 +220,11 @@ def pack(value):
             arr = arr.astype("<i4" if small else "<i8")
         else:
             arr = arr.astype("<f4")
-        return {"__array__": arr.dtype.str, "shape": list(arr.shape),
-                "b64": base64.b64encode(arr.tobytes()).decode("ascii")}
+        return {
+            "__array__": arr.dtype.str,
+            "shape": list(arr.shape),
+            "b64": base64.b64encode(arr.tobytes()).decode("ascii"),
+        }
     if isinstance(value, (list, tuple)):
         return [pack(v) for v in value]
     return value
@@ -243,9 +263,18 @@ def normalize(obj):
 # ------------------------------------------------------------------------------ save and load
 
 
-def save_record(experiment: str, method: str, *, config: dict, seed: int, metrics: dict,
-                curves: dict | None = None, wall_time: float, profile: str | None = None,
-                extra: dict | None = None) -> Path:
+def save_record(
+    experiment: str,
+    method: str,
+    *,
+    config: dict,
+    seed: int,
+    metrics: dict,
+    curves: dict | None = None,
+    wall_time: float,
+    profile: str | None = None,
+    extra: dict | None = None,
+) -> Path:
     """Write the JSON record of one run and return its path (overwrites an older record).
 
     Raises :class:`DirtyTreeError` for a ``cpu``/``full`` record from uncommitted code (see module
@@ -290,13 +319,17 @@ def load_record(path: Path | str) -> dict:
         with open(path) as f:
             rec = json.load(f)
     except json.JSONDecodeError as e:
-        raise ValueError(f"record {relpath(path)} is not valid JSON ({e}); delete it and re-run that run") from e
+        raise ValueError(
+            f"record {relpath(path)} is not valid JSON ({e}); delete it and re-run that run"
+        ) from e
     rec["curves"] = unpack(rec.get("curves") or {})
     rec["_path"] = relpath(path)
     return rec
 
 
-def load_records(experiment: str, profile: str | None = None, method: str | None = None) -> list[dict]:
+def load_records(
+    experiment: str, profile: str | None = None, method: str | None = None
+) -> list[dict]:
     """All records of an experiment at a profile (optionally one method), sorted by method, seed."""
     folder = results_dir(profile) / _safe(experiment, "experiment")
     if not folder.is_dir():

@@ -70,7 +70,9 @@ def fmt_mean_sd(values, decimals: int = 1, n: bool = False) -> str:
 def ours_and_paper(values, paper, decimals: int = 2) -> str:
     """One narrow cell: ours (mean ± SD) and the paper's number in brackets, ``"46.49 ± 0.30 (46.50)"``."""
     ours = fmt_mean_sd(values, decimals) if list(values) else "—"
-    theirs = "—" if paper is None else (paper if isinstance(paper, str) else f"{paper:.{decimals}f}")
+    theirs = (
+        "—" if paper is None else (paper if isinstance(paper, str) else f"{paper:.{decimals}f}")
+    )
     return f"{ours} ({theirs})"
 
 
@@ -82,8 +84,12 @@ def diff_mean_sd(a, b) -> tuple[float, float]:
     return ma - mb, math.sqrt(sa * sa / na + sb * sb / nb)
 
 
-def markdown_table(rows: Sequence[dict], columns: Iterable[str], digits: int = 4,
-                   headers: Sequence[str] | None = None) -> str:
+def markdown_table(
+    rows: Sequence[dict],
+    columns: Iterable[str],
+    digits: int = 4,
+    headers: Sequence[str] | None = None,
+) -> str:
     """A MyST/GitHub markdown table of ``rows`` (dicts) with the given ``columns``.
 
     Columns may be dotted (``metrics.acc``); missing values are empty cells; numbers get ``digits``
@@ -110,9 +116,13 @@ def provenance(records: Sequence[dict]) -> str:
     profiles = sorted({str(r.get("profile")) for r in records})
     commits = sorted({str((r.get("git") or {}).get("commit") or "unknown")[:10] for r in records})
     dirty = sum(1 for r in records if r.get("override_dirty"))
-    devices = sorted({str((r.get("env") or {}).get("device_name") or r.get("device")) for r in records})
-    line = (f"{len(records)} records, profile {', '.join(f'`{p}`' for p in profiles)}, "
-            f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}, device {', '.join(devices)}")
+    devices = sorted(
+        {str((r.get("env") or {}).get("device_name") or r.get("device")) for r in records}
+    )
+    line = (
+        f"{len(records)} records, profile {', '.join(f'`{p}`' for p in profiles)}, "
+        f"commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}, device {', '.join(devices)}"
+    )
     if dirty:
         line += f"; **{dirty} written from uncommitted code (override)**"
     return line

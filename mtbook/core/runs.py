@@ -27,8 +27,9 @@ def config_for(configs: dict, profile: str | None = None, experiment: str = "exp
     return dict(configs[name])
 
 
-def matching_record(experiment: str, method: str, seed: int, config: dict,
-                    profile: str | None = None) -> dict | None:
+def matching_record(
+    experiment: str, method: str, seed: int, config: dict, profile: str | None = None
+) -> dict | None:
     """The stored record of that run if its config equals ``config`` (JSON-normalised), else None."""
     if not has_record(experiment, method, seed, profile):
         return None
@@ -36,8 +37,15 @@ def matching_record(experiment: str, method: str, seed: int, config: dict,
     return rec if rec.get("config") == normalize(config) else None
 
 
-def run_or_load(experiment: str, method: str, seed: int, config: dict, fn: Callable[[], dict],
-                profile: str | None = None, verbose: bool = False) -> dict:
+def run_or_load(
+    experiment: str,
+    method: str,
+    seed: int,
+    config: dict,
+    fn: Callable[[], dict],
+    profile: str | None = None,
+    verbose: bool = False,
+) -> dict:
     """The record of one run; ``fn()`` returns ``dict(metrics, curves=None, extra=None)``."""
     profile = profile or get_profile()
     rec = matching_record(experiment, method, seed, config, profile)
@@ -47,15 +55,30 @@ def run_or_load(experiment: str, method: str, seed: int, config: dict, fn: Calla
         print(f"{experiment}/{method} seed {seed}: stored record has another config; re-running")
     t0 = time.time()
     out = fn()
-    path = save_record(experiment, method, config=config, seed=seed, metrics=out["metrics"],
-                       curves=out.get("curves"), wall_time=time.time() - t0, profile=profile,
-                       extra=out.get("extra"))
+    path = save_record(
+        experiment,
+        method,
+        config=config,
+        seed=seed,
+        metrics=out["metrics"],
+        curves=out.get("curves"),
+        wall_time=time.time() - t0,
+        profile=profile,
+        extra=out.get("extra"),
+    )
     return load_record(path)
 
 
-def run_grid(jobs: Iterable[dict], run: Callable[[dict, object], dict], *, desc: str,
-             total_units: Callable[[dict], int] = lambda job: 1, profile: str | None = None,
-             verbose: bool = True, after_save: Callable[[dict], None] | None = None) -> list[dict]:
+def run_grid(
+    jobs: Iterable[dict],
+    run: Callable[[dict, object], dict],
+    *,
+    desc: str,
+    total_units: Callable[[dict], int] = lambda job: 1,
+    profile: str | None = None,
+    verbose: bool = True,
+    after_save: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Run every job that has no matching record; return all their records in job order.
 
     A job is ``dict(experiment, method, seed, config, **anything)``; ``run(job, bar)`` trains it and
@@ -66,18 +89,30 @@ def run_grid(jobs: Iterable[dict], run: Callable[[dict, object], dict], *, desc:
 
     profile = profile or get_profile()
     jobs = list(jobs)
-    stored = [matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs]
+    stored = [
+        matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
+    ]
     todo = [j for j, r in zip(jobs, stored) if r is None]
     if verbose and not todo:
         print(f"{desc}: all {len(jobs)} runs of profile {profile!r} have records; reusing them")
-    bar = tqdm(total=sum(total_units(j) for j in todo), desc=f"{desc}: {len(todo)} runs",
-               mininterval=5, disable=not verbose or not todo)
+    bar = tqdm(
+        total=sum(total_units(j) for j in todo),
+        desc=f"{desc}: {len(todo)} runs",
+        mininterval=5,
+        disable=not verbose or not todo,
+    )
     out = []
     for job, rec in zip(jobs, stored):
         if rec is None:
             bar.set_postfix_str(f"{job['method']} seed {job['seed']}")
-            rec = run_or_load(job["experiment"], job["method"], job["seed"], job["config"],
-                              lambda job=job: run(job, bar), profile)
+            rec = run_or_load(
+                job["experiment"],
+                job["method"],
+                job["seed"],
+                job["config"],
+                lambda job=job: run(job, bar),
+                profile,
+            )
             if after_save is not None:
                 after_save(job)
         out.append(rec)

@@ -5,4 +5,12 @@ augmentation and inference (:mod:`.utils`); networks per method (:mod:`.nets_pix
 from .loop import GanSetup, steps_per_epoch, train
 from .utils import gan_loss, jitter, predict, set_requires_grad
 
-__all__ = ["GanSetup", "train", "steps_per_epoch", "gan_loss", "jitter", "predict", "set_requires_grad"]
+__all__ = [
+    "GanSetup",
+    "train",
+    "steps_per_epoch",
+    "gan_loss",
+    "jitter",
+    "predict",
+    "set_requires_grad",
+]

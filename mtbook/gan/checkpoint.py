@@ -21,11 +21,18 @@ def latest_checkpoint(ckpt_dir) -> Path | None:
     return found[-1] if found else None
 
 
-def save_checkpoint(ckpt_dir: Path, epoch: int, stateful: dict, gen: torch.Generator, run_id, extra: dict):
+def save_checkpoint(
+    ckpt_dir: Path, epoch: int, stateful: dict, gen: torch.Generator, run_id, extra: dict
+):
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.state_dict() for k, v in stateful.items()}
-    state.update(_gen=gen.get_state(), _torch_rng=torch.get_rng_state(), _run=run_id, _extra=extra,
-                 _cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+    state.update(
+        _gen=gen.get_state(),
+        _torch_rng=torch.get_rng_state(),
+        _run=run_id,
+        _extra=extra,
+        _cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    )
     path = ckpt_dir / f"epoch_{epoch:04d}.pt"
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -38,8 +45,10 @@ def restore(path: Path, stateful: dict, gen: torch.Generator, run_id) -> dict:
     """Load a checkpoint into ``stateful`` and ``gen``; return the loop's extra state."""
     state = torch.load(path, map_location="cpu", weights_only=False)
     if state.get("_run") not in (None, run_id):
-        raise ValueError(f"checkpoint {path} belongs to another run ({state['_run']}), not {run_id}; "
-                         f"delete {Path(path).parent} or use another checkpoint directory")
+        raise ValueError(
+            f"checkpoint {path} belongs to another run ({state['_run']}), not {run_id}; "
+            f"delete {Path(path).parent} or use another checkpoint directory"
+        )
     missing = [k for k in stateful if k not in state]
     if missing:
         raise ValueError(f"checkpoint {path} lacks {', '.join(missing)}; delete it and re-run")

@@ -40,13 +40,15 @@ class GanSetup:
     generators: dict[str, nn.Module]
     discriminators: dict[str, nn.Module]
     term_names: list[str]
-    forward: Callable[[dict], dict]                      # batch -> cache (fakes, ...)
-    generator_terms: Callable[[dict, dict], list]        # (batch, cache) -> unweighted terms
+    forward: Callable[[dict], dict]  # batch -> cache (fakes, ...)
+    generator_terms: Callable[[dict, dict], list]  # (batch, cache) -> unweighted terms
     discriminator_loss: Callable[[dict, dict], torch.Tensor]  # (batch, cache) -> D loss
-    batches: Callable[[torch.Generator], Iterable[dict]]      # one epoch of batches (CPU tensors)
-    evaluate: Callable[[], dict] | None = None           # validation metrics after each epoch
+    batches: Callable[[torch.Generator], Iterable[dict]]  # one epoch of batches (CPU tensors)
+    evaluate: Callable[[], dict] | None = None  # validation metrics after each epoch
     order: str = "DG"
-    extra_state: dict = field(default_factory=dict)      # e.g. an image pool: name -> object with state_dict()
+    extra_state: dict = field(
+        default_factory=dict
+    )  # e.g. an image pool: name -> object with state_dict()
 
 
 def _gen_params(setup: GanSetup) -> list:
@@ -57,8 +59,9 @@ def _disc_params(setup: GanSetup) -> list:
     return [p for d in setup.discriminators.values() for p in d.parameters() if p.requires_grad]
 
 
-def generator_step(setup: GanSetup, opt, multi_term: bool, batch: dict, cache: dict,
-                   lambdas: list[float]) -> list[float]:
+def generator_step(
+    setup: GanSetup, opt, multi_term: bool, batch: dict, cache: dict, lambdas: list[float]
+) -> list[float]:
     """One generator update; returns the unweighted term values."""
     discs = list(setup.discriminators.values())
     if multi_term:
@@ -83,9 +86,22 @@ def discriminator_step(setup: GanSetup, opt, batch: dict, cache: dict) -> float:
     return float(loss.detach())
 
 
-def train(setup: GanSetup, *, lambdas, g_opt: dict, d_opt: dict, epochs: int, epochs_decay: int = 0,
-          log_every: int = 10, device=None, seed: int = 0, ckpt_dir=None, run_id: dict | None = None,
-          progress=None, epoch_callback=None) -> dict:
+def train(
+    setup: GanSetup,
+    *,
+    lambdas,
+    g_opt: dict,
+    d_opt: dict,
+    epochs: int,
+    epochs_decay: int = 0,
+    log_every: int = 10,
+    device=None,
+    seed: int = 0,
+    ckpt_dir=None,
+    run_id: dict | None = None,
+    progress=None,
+    epoch_callback=None,
+) -> dict:
     """Train for ``epochs + epochs_decay`` epochs; return ``dict(curves, steps, diverged, layer_names)``.
 
     ``g_opt`` / ``d_opt``: ``dict(name=..., lr=..., **hyper-parameters)`` for
@@ -95,7 +111,9 @@ def train(setup: GanSetup, *, lambdas, g_opt: dict, d_opt: dict, epochs: int, ep
     """
     lambdas = [float(v) for v in lambdas]
     if len(lambdas) != len(setup.term_names):
-        raise ValueError(f"{len(lambdas)} lambdas for {len(setup.term_names)} terms {setup.term_names}")
+        raise ValueError(
+            f"{len(lambdas)} lambdas for {len(setup.term_names)} terms {setup.term_names}"
+        )
     if setup.order not in ("DG", "GD"):
         raise ValueError(f"order must be 'DG' or 'GD', got {setup.order!r}")
     g_opt, d_opt = dict(g_opt), dict(d_opt)
@@ -104,13 +122,22 @@ def train(setup: GanSetup, *, lambdas, g_opt: dict, d_opt: dict, epochs: int, ep
     opt_d = make_optimizer(d_opt.pop("name"), _disc_params(setup), **d_opt)
     scheds = [make_scheduler(o, epochs, epochs_decay) for o in (opt_g, opt_d)]
     gen = torch.Generator().manual_seed(seed)
-    names = [f"{k}.{n}" for k, g in setup.generators.items() for n, p in g.named_parameters() if p.requires_grad]
+    names = [
+        f"{k}.{n}"
+        for k, g in setup.generators.items()
+        for n, p in g.named_parameters()
+        if p.requires_grad
+    ]
     curves = dict(epoch=[], val=[], lr=[], epoch_time=[], train_step=[], train_terms=[], train_d=[])
     if multi:
         curves.update(ew_step=[], ew=[])
-    modules = {**{f"G:{k}": m for k, m in setup.generators.items()},
-               **{f"D:{k}": m for k, m in setup.discriminators.items()}}
-    stateful = dict(modules, opt_g=opt_g, opt_d=opt_d, sched_g=scheds[0], sched_d=scheds[1], **setup.extra_state)
+    modules = {
+        **{f"G:{k}": m for k, m in setup.generators.items()},
+        **{f"D:{k}": m for k, m in setup.discriminators.items()},
+    }
+    stateful = dict(
+        modules, opt_g=opt_g, opt_d=opt_d, sched_g=scheds[0], sched_d=scheds[1], **setup.extra_state
+    )
     start_epoch, step = 0, 0
     ckpt = latest_checkpoint(ckpt_dir)
     if ckpt is not None:
@@ -125,7 +152,10 @@ def train(setup: GanSetup, *, lambdas, g_opt: dict, d_opt: dict, epochs: int, ep
         t0 = time.time()
         curves["lr"].append(opt_g.param_groups[0]["lr"])
         for batch in setup.batches(gen):
-            batch = {k: v.to(device) if torch.is_tensor(v) and device is not None else v for k, v in batch.items()}
+            batch = {
+                k: v.to(device) if torch.is_tensor(v) and device is not None else v
+                for k, v in batch.items()
+            }
             cache = setup.forward(batch)
             if setup.order == "DG":
                 d_loss = discriminator_step(setup, opt_d, batch, cache)
@@ -150,8 +180,14 @@ def train(setup: GanSetup, *, lambdas, g_opt: dict, d_opt: dict, epochs: int, ep
         curves["val"].append(val)
         curves["epoch_time"].append(time.time() - t0)
         if ckpt_dir is not None:
-            save_checkpoint(Path(ckpt_dir), epoch, stateful, gen, run_id,
-                            dict(curves=curves, epoch=epoch, step=step))
+            save_checkpoint(
+                Path(ckpt_dir),
+                epoch,
+                stateful,
+                gen,
+                run_id,
+                dict(curves=curves, epoch=epoch, step=step),
+            )
         if epoch_callback is not None:
             epoch_callback(epoch, val)
     diverged = not all(math.isfinite(v) for t in curves["train_terms"] for v in t)

@@ -18,8 +18,16 @@ import torch.nn as nn
 class _UNetBlock(nn.Module):
     """One level of the U-Net: down -> (submodule) -> up, output concatenated with the input."""
 
-    def __init__(self, outer_nc, inner_nc, input_nc=None, submodule=None, outermost=False,
-                 innermost=False, use_dropout=False):
+    def __init__(
+        self,
+        outer_nc,
+        inner_nc,
+        input_nc=None,
+        submodule=None,
+        outermost=False,
+        innermost=False,
+        use_dropout=False,
+    ):
         super().__init__()
         self.outermost = outermost
         input_nc = outer_nc if input_nc is None else input_nc
@@ -32,10 +40,14 @@ class _UNetBlock(nn.Module):
             upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1)
             model = [downconv, submodule, uprelu, upconv, nn.Tanh()]
         elif innermost:
-            upconv = nn.ConvTranspose2d(inner_nc, outer_nc, kernel_size=4, stride=2, padding=1, bias=False)
+            upconv = nn.ConvTranspose2d(
+                inner_nc, outer_nc, kernel_size=4, stride=2, padding=1, bias=False
+            )
             model = [downrelu, downconv, uprelu, upconv, upnorm]
         else:
-            upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1, bias=False)
+            upconv = nn.ConvTranspose2d(
+                inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1, bias=False
+            )
             model = [downrelu, downconv, downnorm, submodule, uprelu, upconv, upnorm]
             if use_dropout:
                 model.append(nn.Dropout(0.5))
@@ -50,8 +62,14 @@ class _UNetBlock(nn.Module):
 class UNetGenerator(nn.Module):
     """pix2pix's U-Net generator. Input ``[B, in_ch, S, S]`` with S divisible by ``2**num_downs``."""
 
-    def __init__(self, in_ch: int = 3, out_ch: int = 3, ngf: int = 64, num_downs: int = 8,
-                 use_dropout: bool = True):
+    def __init__(
+        self,
+        in_ch: int = 3,
+        out_ch: int = 3,
+        ngf: int = 64,
+        num_downs: int = 8,
+        use_dropout: bool = True,
+    ):
         super().__init__()
         if num_downs < 2:
             raise ValueError(f"num_downs must be at least 2 (got {num_downs})")
@@ -61,7 +79,7 @@ class UNetGenerator(nn.Module):
             block = _UNetBlock(ngf * 8, ngf * 8, submodule=block, use_dropout=use_dropout)
         widths = [ngf * 8, ngf * 4, ngf * 2, ngf]
         if num_downs < 5:  # a shallow net: drop the widest levels
-            widths = widths[5 - num_downs:]
+            widths = widths[5 - num_downs :]
             block = _UNetBlock(widths[0], widths[0], innermost=True)
         for outer, inner in zip(widths[1:], widths[:-1]):
             block = _UNetBlock(outer, inner, submodule=block)
@@ -69,8 +87,10 @@ class UNetGenerator(nn.Module):
 
     def forward(self, x):
         size = x.shape[-1]
-        if x.shape[-2] % (2 ** self.num_downs) or size % (2 ** self.num_downs):
-            raise ValueError(f"input {tuple(x.shape[-2:])} is not divisible by 2**num_downs = {2 ** self.num_downs}")
+        if x.shape[-2] % (2**self.num_downs) or size % (2**self.num_downs):
+            raise ValueError(
+                f"input {tuple(x.shape[-2:])} is not divisible by 2**num_downs = {2**self.num_downs}"
+            )
         return self.model(x)
 
 
@@ -82,12 +102,19 @@ class PatchDiscriminator(nn.Module):
         layers = [nn.Conv2d(in_ch, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         mult = 1
         for n in range(1, n_layers):
-            prev, mult = mult, min(2 ** n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * mult),
-                       nn.LeakyReLU(0.2, True)]
-        prev, mult = mult, min(2 ** n_layers, 8)
-        layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1, bias=False), nn.BatchNorm2d(ndf * mult),
-                   nn.LeakyReLU(0.2, True), nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
+            prev, mult = mult, min(2**n, 8)
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        prev, mult = mult, min(2**n_layers, 8)
+        layers += [
+            nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1, bias=False),
+            nn.BatchNorm2d(ndf * mult),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * mult, 1, 4, 1, 1),
+        ]
         self.model = nn.Sequential(*layers)
         self.conditional = conditional
 
@@ -99,7 +126,9 @@ class PatchDiscriminator(nn.Module):
 def receptive_field(n_layers: int = 3) -> int:
     """Receptive field in pixels of one PatchGAN output (70 for n_layers=3)."""
     rf = 1
-    for stride in [1, 1] + [2] * n_layers:  # from the output back: two stride-1 4x4 convs, then stride 2
+    for stride in [1, 1] + [
+        2
+    ] * n_layers:  # from the output back: two stride-1 4x4 convs, then stride 2
         rf = rf * stride + (4 - stride)
     return rf
 

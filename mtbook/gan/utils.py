@@ -38,14 +38,16 @@ def jitter(*images: torch.Tensor, size: int, generator: torch.Generator):
         return images
     out = [F.interpolate(x, size=(big, big), mode="bilinear", align_corners=False) for x in images]
     i, j = (int(v) for v in torch.randint(0, big - size + 1, (2,), generator=generator))
-    out = [x[..., i:i + size, j:j + size] for x in out]
+    out = [x[..., i : i + size, j : j + size] for x in out]
     if torch.rand((), generator=generator) < 0.5:
         out = [x.flip(-1) for x in out]
     return tuple(out)
 
 
 @torch.no_grad()
-def predict(G: nn.Module, x: torch.Tensor, batch_size: int = 16, mode: str = "eval") -> torch.Tensor:
+def predict(
+    G: nn.Module, x: torch.Tensor, batch_size: int = 16, mode: str = "eval"
+) -> torch.Tensor:
     """``G(x)`` in [-1, 1] on the CPU (G may be on a GPU), ``batch_size`` images at a time.
 
     ``mode="eval"``: eval-mode BatchNorm (running statistics), no dropout. ``mode="train"``: as
@@ -58,6 +60,8 @@ def predict(G: nn.Module, x: torch.Tensor, batch_size: int = 16, mode: str = "ev
     was = G.training
     net.train(mode == "train")
     dev = next(net.parameters()).device
-    out = torch.cat([net(x[s:s + batch_size].to(dev)).cpu() for s in range(0, x.shape[0], batch_size)])
+    out = torch.cat(
+        [net(x[s : s + batch_size].to(dev)).cpu() for s in range(0, x.shape[0], batch_size)]
+    )
     G.train(was)
     return out

@@ -19,9 +19,13 @@ def _span(task: str, metric: str) -> str:
 
 
 CLAIMS = [
-    Claim(id="table7-ablation", chapter=CHAPTER, label="",
-          claim="Table 7: each part of Algorithm 1 matters: removing the per-layer normalisation, "
-                "the anchor or the max in line 14 makes MTAdam worse",
-          paper=f"MRPC acc.: {_span('MRPC', 'Acc')}; facades L1: {_span('facades', 'L1')}; "
-                f"horse2zebra FID-A: {_span('horse2zebra', 'FID-A')}"),
+    Claim(
+        id="table7-ablation",
+        chapter=CHAPTER,
+        label="",
+        claim="Table 7: each part of Algorithm 1 matters: removing the per-layer normalisation, "
+        "the anchor or the max in line 14 makes MTAdam worse",
+        paper=f"MRPC acc.: {_span('MRPC', 'Acc')}; facades L1: {_span('facades', 'L1')}; "
+        f"horse2zebra FID-A: {_span('horse2zebra', 'FID-A')}",
+    ),
 ]

@@ -24,16 +24,24 @@ def _t3(key: str) -> str:
 
 
 CLAIMS = [
-    Claim(id="table2-bert", chapter=CHAPTER, label="",
-          claim="Table 2: fine-tuning BERT with the L2 term weighted equally (λ2 = 1), MTAdam "
-                "reaches Adam with the prescribed weights, where Adam, RMSProp and SGD-momentum "
-                "fail",
-          paper=f"{' / '.join(TASKS)}: MTAdam {_t2('mtadam_equal')}, Adam-prescribed "
-                f"{_t2('adam_prescribed')}, Adam-equal {_t2('adam_equal')} (mean of 5 runs)"),
-    Claim(id="table3-recobert", chapter=CHAPTER, label="",
-          claim="Table 3: RecoBERT trained with MTAdam beats every baseline, Hyperband over λ "
-                "included",
-          paper=f"{' / '.join(T3_METRICS)} (%): MTAdam {_t3('mtadam')}, Hyperband "
-                f"{_t3('hyperband')}, Adam-prescribed {_t3('adam_prescribed')}",
-          offline_blocker="the wines catalog and a pretrained BERT are not available offline"),
+    Claim(
+        id="table2-bert",
+        chapter=CHAPTER,
+        label="",
+        claim="Table 2: fine-tuning BERT with the L2 term weighted equally (λ2 = 1), MTAdam "
+        "reaches Adam with the prescribed weights, where Adam, RMSProp and SGD-momentum "
+        "fail",
+        paper=f"{' / '.join(TASKS)}: MTAdam {_t2('mtadam_equal')}, Adam-prescribed "
+        f"{_t2('adam_prescribed')}, Adam-equal {_t2('adam_equal')} (mean of 5 runs)",
+    ),
+    Claim(
+        id="table3-recobert",
+        chapter=CHAPTER,
+        label="",
+        claim="Table 3: RecoBERT trained with MTAdam beats every baseline, Hyperband over λ "
+        "included",
+        paper=f"{' / '.join(T3_METRICS)} (%): MTAdam {_t3('mtadam')}, Hyperband "
+        f"{_t3('hyperband')}, Adam-prescribed {_t3('adam_prescribed')}",
+        offline_blocker="the wines catalog and a pretrained BERT are not available offline",
+    ),
 ]

@@ -58,8 +58,17 @@ def term_grads(params, x: torch.Tensor, c: float, ab=PAPER_AB):
     return [[g.detach() for g in g1], [g.detach() for g in g2]], (f1.item(), f2.item())
 
 
-def train(step: Callable, c: float, *, steps: int, batch_size: int, lr: float, seed: int = 0,
-          every: int = 1, ab=PAPER_AB) -> dict:
+def train(
+    step: Callable,
+    c: float,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int = 0,
+    every: int = 1,
+    ab=PAPER_AB,
+) -> dict:
     """Run ``step(params, grads, lr)`` for ``steps`` batches from w = 0; curves every ``every`` steps.
 
     Curves: ``param_err`` = ||(w1, w2) - (a, b)||, ``l2`` (the anchor's loss), ``update`` (size of
@@ -86,8 +95,14 @@ def train(step: Callable, c: float, *, steps: int, batch_size: int, lr: float, s
     return dict(curves=curves, trajectory=torch.stack(trajectory))
 
 
-def recorded_run(name: str, make_step: Callable[[], Callable], c: float, cfg: dict | None = None,
-                 profile: str | None = None, seed: int = 0) -> dict:
+def recorded_run(
+    name: str,
+    make_step: Callable[[], Callable],
+    c: float,
+    cfg: dict | None = None,
+    profile: str | None = None,
+    seed: int = 0,
+) -> dict:
     """``train`` one variant (``make_step()`` builds a fresh step function) and save its record.
 
     The runs are cheap, so they are always recomputed (the chapter compares trajectories exactly);
@@ -97,21 +112,48 @@ def recorded_run(name: str, make_step: Callable[[], Callable], c: float, cfg: di
     """
     profile = profile or get_profile()
     cfg = dict(cfg or config(profile))
-    run_cfg = dict(cfg, variant=name, c=c, a=PAPER_AB[0], b=PAPER_AB[1], terms="L2 (anchor), c * L1",
-                   layers="w1 (x), w2 (x^2)", dtype="float64")
+    run_cfg = dict(
+        cfg,
+        variant=name,
+        c=c,
+        a=PAPER_AB[0],
+        b=PAPER_AB[1],
+        terms="L2 (anchor), c * L1",
+        layers="w1 (x), w2 (x^2)",
+        dtype="float64",
+    )
     t0 = time.time()
-    out = train(make_step(), c, steps=cfg["steps"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                seed=seed, every=cfg["every"])
+    out = train(
+        make_step(),
+        c,
+        steps=cfg["steps"],
+        batch_size=cfg["batch_size"],
+        lr=cfg["lr"],
+        seed=seed,
+        every=cfg["every"],
+    )
     tail = max(1, cfg["tail"] // cfg["every"])
     curves = out["curves"]
-    metrics = dict(final_param_err=tail_median(curves["param_err"], tail),
-                   final_l2=tail_median(curves["l2"], tail),
-                   final_update=tail_median(curves["update"], tail))
+    metrics = dict(
+        final_param_err=tail_median(curves["param_err"], tail),
+        final_l2=tail_median(curves["l2"], tail),
+        final_update=tail_median(curves["update"], tail),
+    )
     method = f"{name}-c{c:g}"
     rec = matching_record(EXPERIMENT, method, seed, run_cfg, profile)
-    if rec is None or rec["metrics"] != load_record_metrics(metrics):  # new, or the code now computes something else
-        path = save_record(EXPERIMENT, method, config=run_cfg, seed=seed, metrics=metrics,
-                           curves=curves, wall_time=time.time() - t0, profile=profile)
+    if rec is None or rec["metrics"] != load_record_metrics(
+        metrics
+    ):  # new, or the code now computes something else
+        path = save_record(
+            EXPERIMENT,
+            method,
+            config=run_cfg,
+            seed=seed,
+            metrics=metrics,
+            curves=curves,
+            wall_time=time.time() - t0,
+            profile=profile,
+        )
         rec = load_record(path)
     rec["trajectory"] = out["trajectory"]
     return rec
@@ -122,7 +164,9 @@ def save_comparison(name: str, metrics: dict, config: dict, profile: str | None 
     profile = profile or get_profile()
     rec = matching_record(EXPERIMENT, name, 0, config, profile)
     if rec is None or rec["metrics"] != load_record_metrics(metrics):
-        save_record(EXPERIMENT, name, config=config, seed=0, metrics=metrics, wall_time=0.0, profile=profile)
+        save_record(
+            EXPERIMENT, name, config=config, seed=0, metrics=metrics, wall_time=0.0, profile=profile
+        )
 
 
 def load_record_metrics(metrics: dict) -> dict:

@@ -22,8 +22,8 @@ from ...core.records import load_records
 from .bench import EXPERIMENT
 
 CHAPTER = "notebooks/02_derivation"
-INVARIANCE_TOL = 1e-9   # relative trajectory difference counted as "identical"
-MODULE_TOL = 1e-12      # absolute parameter difference counted as "the same computation"
+INVARIANCE_TOL = 1e-9  # relative trajectory difference counted as "identical"
+MODULE_TOL = 1e-12  # absolute parameter difference counted as "the same computation"
 
 
 def _record(name: str, profile: str):
@@ -70,14 +70,22 @@ def module_matches(profile: str) -> Result | None:
 
 
 CLAIMS = [
-    Claim(id="derivation-invariance", chapter=CHAPTER, label="derivation-invariance",
-          claim="Alg. 1: MTAdam does not depend on the terms' weights (exactly, when the running "
-                "norms start at the first norm, as in the authors' code)",
-          paper="no number: Alg. 1, line 8 rescales every term to the anchor's magnitude "
-                "(\"fast recovery from suboptimal initial loss weighting\")",
-          evaluate=invariance),
-    Claim(id="derivation-module", chapter=CHAPTER, label="derivation-module",
-          claim="Alg. 1: the module `mtadam.MTAdam` computes Algorithm 1 as the chapter derives it",
-          paper="Algorithm 1 (no number)",
-          evaluate=module_matches),
+    Claim(
+        id="derivation-invariance",
+        chapter=CHAPTER,
+        label="derivation-invariance",
+        claim="Alg. 1: MTAdam does not depend on the terms' weights (exactly, when the running "
+        "norms start at the first norm, as in the authors' code)",
+        paper="no number: Alg. 1, line 8 rescales every term to the anchor's magnitude "
+        '("fast recovery from suboptimal initial loss weighting")',
+        evaluate=invariance,
+    ),
+    Claim(
+        id="derivation-module",
+        chapter=CHAPTER,
+        label="derivation-module",
+        claim="Alg. 1: the module `mtadam.MTAdam` computes Algorithm 1 as the chapter derives it",
+        paper="Algorithm 1 (no number)",
+        evaluate=module_matches,
+    ),
 ]

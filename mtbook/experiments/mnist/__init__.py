@@ -5,8 +5,16 @@ per-term gradients, data) · ``run`` (training, the grid) · ``plots`` (tables a
 """
 
 from .model import *  # noqa: F401,F403
-from .model import MNISTData, authors_terms, class_terms, draw_weights, load_mnist, per_term_grads  # noqa: F401
-from .model import stratified_subset, weighted_loss  # noqa: F401
+from .model import (  # noqa: F401  # noqa: F401
+    MNISTData,
+    authors_terms,
+    class_terms,
+    draw_weights,
+    load_mnist,
+    per_term_grads,
+    stratified_subset,
+    weighted_loss,
+)
 from .plots import *  # noqa: F401,F403
 from .run import draw_invariance, evaluate, jobs, run_all, run_config, train_run  # noqa: F401
 from .spec import *  # noqa: F401,F403

@@ -33,9 +33,9 @@ from .spec import DRAWS, EXPERIMENT, METHODS, PAPER_TABLE1, method_key
 
 CHAPTER = "notebooks/03_mnist"
 LABELS = {"paper": "mnist-table1", "script": "mnist-draws"}
-MIN_SEEDS = 3          # fewer runs per row: never "reproduces" about a difference
-SIGNIFICANT = 2.0      # "far above" / "below": by more than this many SD of the difference
-CLOSE_FRACTION = 0.1   # "close": within 1 pooled SD, or within this fraction of the gap
+MIN_SEEDS = 3  # fewer runs per row: never "reproduces" about a difference
+SIGNIFICANT = 2.0  # "far above" / "below": by more than this many SD of the difference
+CLOSE_FRACTION = 0.1  # "close": within 1 pooled SD, or within this fraction of the gap
 RECOVERY = ("mtadam", "adam_equal", "adam")
 BASELINES = ("sgd_momentum", "rmsprop", "adam")  # the paper's rows on the weighted sum
 SHORT = {"adam_equal": "Adam-equal", "sgd_momentum": "SGD"}
@@ -83,9 +83,11 @@ def judge_recovery(m, e, a) -> tuple[str, str]:
     d, sd = diff_mean_sd(m, a)
     above = d > SIGNIFICANT * sd
     not_close, not_above = ("" if close else "not "), ("" if above else "not ")
-    reason = (f"MTAdam {mean_sd(m)[0] - mean_sd(e)[0]:+.2f} vs Adam-equal ({not_close}close: "
-              f"limit {slack:.2f}); {not_above}above Adam by > 2 SD of the difference "
-              f"({d:+.2f} ± {sd:.2f})")
+    reason = (
+        f"MTAdam {mean_sd(m)[0] - mean_sd(e)[0]:+.2f} vs Adam-equal ({not_close}close: "
+        f"limit {slack:.2f}); {not_above}above Adam by > 2 SD of the difference "
+        f"({d:+.2f} ± {sd:.2f})"
+    )
     verdict, reason = _with_n(close and above, min(len(m), len(e), len(a)), reason)
     return verdict or ("partly" if close or above else "does not"), reason
 
@@ -124,25 +126,37 @@ def _claim_rule(methods, judge):
 
 
 recovers = _claim_rule(RECOVERY, lambda acc: judge_recovery(*(acc[m] for m in RECOVERY)))
-baselines_suffer = _claim_rule(BASELINES + ("adam_equal",), lambda acc: judge_suffer(
-    acc["adam_equal"], {_short(m): acc[m] for m in BASELINES}))
+baselines_suffer = _claim_rule(
+    BASELINES + ("adam_equal",),
+    lambda acc: judge_suffer(acc["adam_equal"], {_short(m): acc[m] for m in BASELINES}),
+)
 
 _SCRIPT = "Table 1 under the authors' script's weights (w_0 = 1, w_1..9 ~ U(0, 1000))"
-_SETTING = {"paper": ("Table 1", " from weights in U(1, 1000)", " with weights in U(1, 1000),"),
-            "script": (_SCRIPT, "", "")}
+_SETTING = {
+    "paper": ("Table 1", " from weights in U(1, 1000)", " with weights in U(1, 1000),"),
+    "script": (_SCRIPT, "", ""),
+}
 
 CLAIMS = []
 for _draw in DRAWS:
     _table, _from, _with = _SETTING[_draw]
     CLAIMS += [
-        Claim(id=f"table1-mtadam-{_draw}", chapter=CHAPTER, label=LABELS[_draw],
-              claim=f"{_table}: MTAdam recovers{_from}: close to Adam with equal weights, far "
-                    f"above Adam on the weighted sum",
-              paper=", ".join(map(_paper, RECOVERY)) + " (100 runs)",
-              evaluate=recovers(_draw)),
-        Claim(id=f"table1-baselines-{_draw}", chapter=CHAPTER, label=LABELS[_draw],
-              claim=f"{_table}:{_with} SGD-momentum, RMSProp and Adam on the weighted sum end "
-                    f"below Adam with equal weights",
-              paper=", ".join(map(_paper, BASELINES + ("adam_equal",))) + " (100 runs)",
-              evaluate=baselines_suffer(_draw)),
+        Claim(
+            id=f"table1-mtadam-{_draw}",
+            chapter=CHAPTER,
+            label=LABELS[_draw],
+            claim=f"{_table}: MTAdam recovers{_from}: close to Adam with equal weights, far "
+            f"above Adam on the weighted sum",
+            paper=", ".join(map(_paper, RECOVERY)) + " (100 runs)",
+            evaluate=recovers(_draw),
+        ),
+        Claim(
+            id=f"table1-baselines-{_draw}",
+            chapter=CHAPTER,
+            label=LABELS[_draw],
+            claim=f"{_table}:{_with} SGD-momentum, RMSProp and Adam on the weighted sum end "
+            f"below Adam with equal weights",
+            paper=", ".join(map(_paper, BASELINES + ("adam_equal",))) + " (100 runs)",
+            evaluate=baselines_suffer(_draw),
+        ),
     ]

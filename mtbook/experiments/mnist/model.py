@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from .spec import DRAWS, MEAN, NUM_CLASSES, STD
 
+
 def draw_weights(draw: str, seed: int) -> np.ndarray:
     """The ten class weights of repetition ``seed`` (redrawn per repetition).
 
@@ -36,22 +37,30 @@ def draw_weights(draw: str, seed: int) -> np.ndarray:
     raise ValueError(f"unknown weight draw {draw!r}; use one of {', '.join(DRAWS)}")
 
 
-def class_terms(log_probs: torch.Tensor, target: torch.Tensor, weights, batch_size: int | None = None):
+def class_terms(
+    log_probs: torch.Tensor, target: torch.Tensor, weights, batch_size: int | None = None
+):
     """The ten loss terms ``term_i = w_i * sum_{j: y_j = i} NLL_j / B`` as a tensor of shape [10].
 
     ``B`` is ``batch_size`` (default: the number of rows). A class absent from the batch gives a
     zero term. ``terms.sum()`` is the class-weighted mean NLL ``sum_j w_{y_j} NLL_j / B``.
     """
     if log_probs.dim() != 2 or log_probs.shape[1] != NUM_CLASSES:
-        raise ValueError(f"log_probs must have shape [batch, {NUM_CLASSES}], got {tuple(log_probs.shape)}")
+        raise ValueError(
+            f"log_probs must have shape [batch, {NUM_CLASSES}], got {tuple(log_probs.shape)}"
+        )
     if target.shape != log_probs.shape[:1]:
-        raise ValueError(f"target must have shape [{log_probs.shape[0]}], got {tuple(target.shape)}")
+        raise ValueError(
+            f"target must have shape [{log_probs.shape[0]}], got {tuple(target.shape)}"
+        )
     w = torch.as_tensor(weights, dtype=log_probs.dtype, device=log_probs.device)
     if w.shape != (NUM_CLASSES,):
         raise ValueError(f"weights must hold {NUM_CLASSES} numbers, got shape {tuple(w.shape)}")
     B = log_probs.shape[0] if batch_size is None else batch_size
     nll = F.nll_loss(log_probs, target, reduction="none")
-    per_class = torch.zeros(NUM_CLASSES, dtype=nll.dtype, device=nll.device).index_add(0, target, nll)
+    per_class = torch.zeros(NUM_CLASSES, dtype=nll.dtype, device=nll.device).index_add(
+        0, target, nll
+    )
     return w * per_class / B
 
 
@@ -78,8 +87,9 @@ def authors_terms(log_probs: torch.Tensor, target: torch.Tensor, weights) -> tor
     return torch.stack(out)
 
 
-def per_term_grads(model: nn.Module, x: torch.Tensor, target: torch.Tensor, weights,
-                   params: list | None = None) -> tuple[list, torch.Tensor]:
+def per_term_grads(
+    model: nn.Module, x: torch.Tensor, target: torch.Tensor, weights, params: list | None = None
+) -> tuple[list, torch.Tensor]:
     """Per-term gradients of the ten class terms, one forward/backward per class sub-batch.
 
     Term i depends only on the samples of class i, and the network treats samples independently
@@ -119,7 +129,9 @@ class MNISTData:
 
     def to(self, device) -> "MNISTData":
         """The same data on ``device`` (the whole of MNIST fits on any GPU)."""
-        return MNISTData(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)))
+        return MNISTData(
+            *(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test))
+        )
 
 
 def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -162,6 +174,8 @@ def load_mnist(train_size: int | None = None, test_size: int | None = None) -> M
     tr = stratified_subset(train.targets, train_size)
     te = stratified_subset(test.targets, test_size)
     return MNISTData(
-        x_train=_normalise(train.data[tr]), y_train=train.targets[tr].clone(),
-        x_test=_normalise(test.data[te]), y_test=test.targets[te].clone(),
+        x_train=_normalise(train.data[tr]),
+        y_train=train.targets[tr].clone(),
+        x_test=_normalise(test.data[te]),
+        y_test=test.targets[te].clone(),
     )

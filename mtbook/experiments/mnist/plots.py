@@ -21,7 +21,11 @@ def table_rows(records: list[dict], draws=None) -> list[dict]:
         row = {"method": spec["label"], "lr": f"{spec['lr']:g}"}
         for d in draws:
             rs = _by(records, method, d)
-            row[f"{d} draw"] = fmt_mean_sd([r["metrics"]["test_acc"] for r in rs]) + f" (n={len(rs)})" if rs else ""
+            row[f"{d} draw"] = (
+                fmt_mean_sd([r["metrics"]["test_acc"] for r in rs]) + f" (n={len(rs)})"
+                if rs
+                else ""
+            )
         pm, ps = PAPER_TABLE1[method]
         row["paper (100 runs)"] = f"{pm:.1f} ± {ps:.1f}"
         rows.append(row)
@@ -31,7 +35,9 @@ def table_rows(records: list[dict], draws=None) -> list[dict]:
 def table_markdown(records: list[dict], profile: str, draws=None) -> str:
     rows = table_rows(records, draws)
     cols = ["method", "lr"] + [f"{d} draw" for d in (draws or DRAWS)] + ["paper (100 runs)"]
-    return f"Test accuracy (%), mean ± SD over runs, profile `{profile}`\n\n" + markdown_table(rows, cols)
+    return f"Test accuracy (%), mean ± SD over runs, profile `{profile}`\n\n" + markdown_table(
+        rows, cols
+    )
 
 
 def gaps_to_paper(records: list[dict], draws=None) -> list[dict]:
@@ -41,8 +47,11 @@ def gaps_to_paper(records: list[dict], draws=None) -> list[dict]:
         row = {"method": spec["label"]}
         for d in draws or DRAWS:
             rs = _by(records, method, d)
-            row[f"{d} draw"] = (mean_sd([r["metrics"]["test_acc"] for r in rs])[0] - PAPER_TABLE1[method][0]
-                                if rs else None)
+            row[f"{d} draw"] = (
+                mean_sd([r["metrics"]["test_acc"] for r in rs])[0] - PAPER_TABLE1[method][0]
+                if rs
+                else None
+            )
         rows.append(row)
     return rows
 
@@ -53,7 +62,9 @@ def lightest_weight_ratio(record: dict) -> float:
     return float(w.min() / np.median(w))
 
 
-def plot_lightest_weight(records: list[dict], methods=("adam", "rmsprop_lr1e-3", "mtadam"), ax=None):
+def plot_lightest_weight(
+    records: list[dict], methods=("adam", "rmsprop_lr1e-3", "mtadam"), ax=None
+):
     """Test accuracy of every run against min w / median w, one colour per method, one marker per draw."""
     import matplotlib.pyplot as plt
 
@@ -65,16 +76,24 @@ def plot_lightest_weight(records: list[dict], methods=("adam", "rmsprop_lr1e-3",
         for d in DRAWS:
             rs = _by(records, method, d)
             if rs:
-                ax.scatter([lightest_weight_ratio(r) for r in rs], [r["metrics"]["test_acc"] for r in rs],
-                           marker=markers[d], color=f"C{k}", s=25, alpha=0.8,
-                           label=f"{METHODS[method]['label']}, {d} draw")
+                ax.scatter(
+                    [lightest_weight_ratio(r) for r in rs],
+                    [r["metrics"]["test_acc"] for r in rs],
+                    marker=markers[d],
+                    color=f"C{k}",
+                    s=25,
+                    alpha=0.8,
+                    label=f"{METHODS[method]['label']}, {d} draw",
+                )
     ax.set_xscale("log")
     ax.set_xlabel("lightest weight / median weight of the run")
     ax.set_ylabel("test accuracy (%)")
     return ax
 
 
-def plot_per_class(records: list[dict], draw: str, ax=None, relative: bool = True, min_acc: float = 50.0):
+def plot_per_class(
+    records: list[dict], draw: str, ax=None, relative: bool = True, min_acc: float = 50.0
+):
     """Final per-class test accuracy against the class weight, every run, one colour per method.
 
     ``relative``: plot the difference to Adam with equal weights on the same digit and seed (which
@@ -127,7 +146,9 @@ def plot_curves(records: list[dict], draw: str, ax=None):
         steps = np.asarray(rs[0]["curves"]["eval_step"])
         per_epoch = rs[0]["extra"]["details"]["steps_per_epoch"]
         acc = np.asarray([r["curves"]["eval_acc"] for r in rs])
-        ax.plot(steps / per_epoch, acc.mean(0), marker="o", ms=3, label=spec["label"], color=f"C{k}")
+        ax.plot(
+            steps / per_epoch, acc.mean(0), marker="o", ms=3, label=spec["label"], color=f"C{k}"
+        )
         ax.fill_between(steps / per_epoch, acc.min(0), acc.max(0), alpha=0.15, color=f"C{k}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")

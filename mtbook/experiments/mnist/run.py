@@ -13,7 +13,14 @@ from ...core.models import MnistNet
 from ...core.optim import make_optimizer
 from ...core.profiles import device, get_profile
 from ...core.runs import run_grid
-from .model import MNISTData, class_terms, draw_weights, load_mnist, per_term_grads, stratified_subset
+from .model import (
+    MNISTData,
+    class_terms,
+    draw_weights,
+    load_mnist,
+    per_term_grads,
+    stratified_subset,
+)
 from .spec import DRAWS, EXPERIMENT, METHODS, NUM_CLASSES, config, method_key
 
 
@@ -26,15 +33,16 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     count = torch.bincount(y, minlength=NUM_CLASSES).float()
     nll = 0.0
     for s in range(0, x.shape[0], batch_size):
-        out = model(x[s:s + batch_size])
-        t = y[s:s + batch_size]
+        out = model(x[s : s + batch_size])
+        t = y[s : s + batch_size]
         nll += F.nll_loss(out, t, reduction="sum").item()
         hit = (out.argmax(1) == t).float()
         correct.index_add_(0, t, hit)
     model.train(was_training)
     per_class = (100.0 * correct / count.clamp_min(1)).cpu().tolist()
-    return dict(acc=100.0 * correct.sum().item() / x.shape[0], per_class_acc=per_class,
-                nll=nll / x.shape[0])
+    return dict(
+        acc=100.0 * correct.sum().item() / x.shape[0], per_class_acc=per_class, nll=nll / x.shape[0]
+    )
 
 
 def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, progress=None) -> dict:
@@ -44,11 +52,16 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     """
     spec = METHODS[method]
     drawn = draw_weights(draw, seed)
-    weights = {"drawn": drawn, "drawn_normalized": drawn / drawn.mean(),
-               "equal": np.ones(NUM_CLASSES)}[spec["weights"]]
+    weights = {
+        "drawn": drawn,
+        "drawn_normalized": drawn / drawn.mean(),
+        "equal": np.ones(NUM_CLASSES),
+    }[spec["weights"]]
     torch.manual_seed(seed)
     dev = data.x_train.device
-    model = MnistNet().to(dev)  # initialised on the CPU (same initial network on every device), then moved
+    model = MnistNet().to(
+        dev
+    )  # initialised on the CPU (same initial network on every device), then moved
     params = [p for p in model.parameters() if p.requires_grad]
     param_names = [n for n, p in model.named_parameters() if p.requires_grad]
     opt = make_optimizer(spec["optimizer"], params, lr=spec["lr"], momentum=spec.get("momentum"))
@@ -62,8 +75,14 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     g = torch.Generator().manual_seed(seed)
     curve_idx = stratified_subset(data.y_test.cpu(), cfg.get("curve_test_size")).to(dev)
 
-    curves = dict(eval_step=[], eval_acc=[], eval_per_class_acc=[], train_step=[], train_loss=[],
-                  train_terms=[])
+    curves = dict(
+        eval_step=[],
+        eval_acc=[],
+        eval_per_class_acc=[],
+        train_step=[],
+        train_loss=[],
+        train_terms=[],
+    )
     if method == "mtadam":
         curves.update(ew_step=[], ew_mean=[], ew_fc2=[])
     fc2_index = param_names.index("fc2.weight")
@@ -73,7 +92,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     for _ in range(cfg["epochs"]):
         order = torch.randperm(n, generator=g)
         for s in range(0, n, bs):
-            idx = order[s:s + bs].to(dev)
+            idx = order[s : s + bs].to(dev)
             x, y = data.x_train[idx], data.y_train[idx]
             if method == "mtadam":
                 grads, terms = per_term_grads(model, x, y, weights, params)
@@ -101,7 +120,9 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
                     curves["ew_mean"].append(torch.nanmean(ew, dim=1).tolist())
                     curves["ew_fc2"].append(ew[:, fc2_index].tolist())
             if step in eval_at and step != total:
-                ev = evaluate(model, data.x_test[curve_idx], data.y_test[curve_idx], cfg["test_batch_size"])
+                ev = evaluate(
+                    model, data.x_test[curve_idx], data.y_test[curve_idx], cfg["test_batch_size"]
+                )
                 curves["eval_step"].append(step)
                 curves["eval_acc"].append(ev["acc"])
                 curves["eval_per_class_acc"].append(ev["per_class_acc"])
@@ -112,20 +133,35 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     curves["eval_acc"].append(final["acc"])
     curves["eval_per_class_acc"].append(final["per_class_acc"])
     run_config = dict(
-        method=method, draw=None if spec["weights"] == "equal" else draw,
-        draw_description=None if spec["weights"] == "equal" else DRAWS[draw], label=spec["label"],
-        optimizer=spec["optimizer"], lr=spec["lr"], momentum=spec.get("momentum"),
-        weights_used=spec["weights"], class_weights=[float(v) for v in weights],
-        drawn_weights=[float(v) for v in drawn], steps=total, steps_per_epoch=per_epoch,
-        train_size=n, test_size=int(data.x_test.shape[0]), curve_test_size=int(curve_idx.numel()),
+        method=method,
+        draw=None if spec["weights"] == "equal" else draw,
+        draw_description=None if spec["weights"] == "equal" else DRAWS[draw],
+        label=spec["label"],
+        optimizer=spec["optimizer"],
+        lr=spec["lr"],
+        momentum=spec.get("momentum"),
+        weights_used=spec["weights"],
+        class_weights=[float(v) for v in weights],
+        drawn_weights=[float(v) for v in drawn],
+        steps=total,
+        steps_per_epoch=per_epoch,
+        train_size=n,
+        test_size=int(data.x_test.shape[0]),
+        curve_test_size=int(curve_idx.numel()),
         **{k: cfg[k] for k in ("epochs", "batch_size", "test_batch_size", "evals", "log_every")},
     )
-    metrics = dict(test_acc=final["acc"], per_class_acc=final["per_class_acc"], test_nll=final["nll"],
-                   diverged=diverged or not math.isfinite(final["nll"]))
+    metrics = dict(
+        test_acc=final["acc"],
+        per_class_acc=final["per_class_acc"],
+        test_nll=final["nll"],
+        diverged=diverged or not math.isfinite(final["nll"]),
+    )
     return dict(config=run_config, metrics=metrics, curves=curves)
 
 
-def draw_invariance(data: MNISTData, steps: int, eps: float, seed: int = 0, batch_size: int = 64) -> list[float]:
+def draw_invariance(
+    data: MNISTData, steps: int, eps: float, seed: int = 0, batch_size: int = 64
+) -> list[float]:
     """Train MTAdam on the two weight draws side by side (same seed, batches, dropout masks) and
     return, after each step, the relative distance ``||theta_paper - theta_script|| / ||theta_paper||``.
 
@@ -136,12 +172,14 @@ def draw_invariance(data: MNISTData, steps: int, eps: float, seed: int = 0, batc
     for draw in DRAWS:
         torch.manual_seed(seed)
         models[draw] = MnistNet()
-        opts[draw] = make_optimizer("mtadam", models[draw].parameters(), lr=METHODS["mtadam"]["lr"], eps=eps)
+        opts[draw] = make_optimizer(
+            "mtadam", models[draw].parameters(), lr=METHODS["mtadam"]["lr"], eps=eps
+        )
         weights[draw] = draw_weights(draw, seed)
     order = torch.randperm(data.x_train.shape[0], generator=torch.Generator().manual_seed(seed))
     out = []
     for step in range(steps):
-        idx = order[step * batch_size:(step + 1) * batch_size]
+        idx = order[step * batch_size : (step + 1) * batch_size]
         x, y = data.x_train[idx], data.y_train[idx]
         for draw in DRAWS:
             torch.manual_seed(seed * 100003 + step)  # the same dropout masks in both runs
@@ -156,9 +194,16 @@ def run_config(method: str, draw: str, seed: int, cfg: dict) -> dict:
     """What a record's config holds, known before training (so stored runs are matched exactly)."""
     spec = METHODS[method]
     equal = spec["weights"] == "equal"
-    return dict(method=method, draw=None if equal else draw, label=spec["label"],
-                optimizer=spec["optimizer"], lr=spec["lr"], momentum=spec.get("momentum"),
-                weights_used=spec["weights"], profile_config=cfg)
+    return dict(
+        method=method,
+        draw=None if equal else draw,
+        label=spec["label"],
+        optimizer=spec["optimizer"],
+        lr=spec["lr"],
+        momentum=spec.get("momentum"),
+        weights_used=spec["weights"],
+        profile_config=cfg,
+    )
 
 
 def jobs(cfg: dict, methods=None, draws=None) -> list[dict]:
@@ -175,13 +220,26 @@ def jobs(cfg: dict, methods=None, draws=None) -> list[dict]:
                 key = method_key(m, d)
                 if (key, s) not in seen:
                     seen.add((key, s))
-                    out.append(dict(experiment=EXPERIMENT, method=key, seed=s, name=m, draw=d,
-                                    config=run_config(m, d, s, cfg)))
+                    out.append(
+                        dict(
+                            experiment=EXPERIMENT,
+                            method=key,
+                            seed=s,
+                            name=m,
+                            draw=d,
+                            config=run_config(m, d, s, cfg),
+                        )
+                    )
     return out
 
 
-def run_all(profile: str | None = None, methods=None, draws=None, data: MNISTData | None = None,
-            verbose: bool = True) -> list[dict]:
+def run_all(
+    profile: str | None = None,
+    methods=None,
+    draws=None,
+    data: MNISTData | None = None,
+    verbose: bool = True,
+) -> list[dict]:
     """Every (method, draw, seed) of ``profile``: stored records whose config matches are reused,
     missing or stale ones are run (one tqdm bar over steps); returns the records in grid order."""
     profile = profile or get_profile()
@@ -198,5 +256,11 @@ def run_all(profile: str | None = None, methods=None, draws=None, data: MNISTDat
         return dict(metrics=out["metrics"], curves=out["curves"], extra=dict(details=out["config"]))
 
     steps = math.ceil((cfg["train_size"] or 60000) / cfg["batch_size"]) * cfg["epochs"]
-    return run_grid(grid, run, desc=f"MNIST {profile}", total_units=lambda j: steps, profile=profile,
-                    verbose=verbose)
+    return run_grid(
+        grid,
+        run,
+        desc=f"MNIST {profile}",
+        total_units=lambda j: steps,
+        profile=profile,
+        verbose=verbose,
+    )

@@ -32,11 +32,20 @@ PAPER_TABLE1 = {
 # 0.9 for SGD; "weights": the weighted terms ("drawn") or all weights equal to 1 ("equal").
 # See the chapter for why these choices and what changes with other learning rates.
 METHODS = {
-    "sgd_momentum": dict(label="SGD-Momentum", optimizer="sgd", lr=1e-3, momentum=0.9, weights="drawn"),
-    "sgd_momentum_norm": dict(label="SGD-Momentum (w / mean w)", optimizer="sgd", lr=1e-3, momentum=0.9,
-                              weights="drawn_normalized"),
+    "sgd_momentum": dict(
+        label="SGD-Momentum", optimizer="sgd", lr=1e-3, momentum=0.9, weights="drawn"
+    ),
+    "sgd_momentum_norm": dict(
+        label="SGD-Momentum (w / mean w)",
+        optimizer="sgd",
+        lr=1e-3,
+        momentum=0.9,
+        weights="drawn_normalized",
+    ),
     "rmsprop": dict(label="RMSProp", optimizer="rmsprop", lr=1e-2, weights="drawn"),
-    "rmsprop_lr1e-3": dict(label="RMSProp (lr 1e-3)", optimizer="rmsprop", lr=1e-3, weights="drawn"),
+    "rmsprop_lr1e-3": dict(
+        label="RMSProp (lr 1e-3)", optimizer="rmsprop", lr=1e-3, weights="drawn"
+    ),
     "adam": dict(label="Adam", optimizer="adam", lr=1e-3, weights="drawn"),
     "mtadam": dict(label="MTAdam", optimizer="mtadam", lr=1e-3, weights="drawn"),
     "adam_equal": dict(label="Adam (equal weights)", optimizer="adam", lr=1e-3, weights="equal"),
@@ -62,12 +71,42 @@ PAPER_TABLE1["rmsprop_lr1e-3"] = PAPER_TABLE1["rmsprop"]
 # evals: test-set evaluations spread evenly over training; the last one is the final accuracy on the
 # whole test set (test_size), the earlier ones use a fixed stratified subset of curve_test_size.
 CONFIG = {
-    "smoke": dict(seeds=[0], train_size=640, test_size=1000, curve_test_size=500, epochs=1,
-                  batch_size=64, test_batch_size=1000, evals=2, log_every=5, threads=1),
-    "cpu": dict(seeds=[0, 1, 2, 3, 4], train_size=20000, test_size=None, curve_test_size=2000, epochs=1,
-                batch_size=64, test_batch_size=1000, evals=4, log_every=10, threads=1),
-    "full": dict(seeds=list(range(100)), train_size=None, test_size=None, curve_test_size=None, epochs=1,
-                 batch_size=64, test_batch_size=1000, evals=10, log_every=20, threads=None),
+    "smoke": dict(
+        seeds=[0],
+        train_size=640,
+        test_size=1000,
+        curve_test_size=500,
+        epochs=1,
+        batch_size=64,
+        test_batch_size=1000,
+        evals=2,
+        log_every=5,
+        threads=1,
+    ),
+    "cpu": dict(
+        seeds=[0, 1, 2, 3, 4],
+        train_size=20000,
+        test_size=None,
+        curve_test_size=2000,
+        epochs=1,
+        batch_size=64,
+        test_batch_size=1000,
+        evals=4,
+        log_every=10,
+        threads=1,
+    ),
+    "full": dict(
+        seeds=list(range(100)),
+        train_size=None,
+        test_size=None,
+        curve_test_size=None,
+        epochs=1,
+        batch_size=64,
+        test_batch_size=1000,
+        evals=10,
+        log_every=20,
+        threads=None,
+    ),
 }
 
 

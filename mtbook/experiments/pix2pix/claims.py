@@ -37,17 +37,24 @@ from ...core.report import diff_mean_sd, fmt_mean_sd, mean_sd
 from .spec import EXPERIMENT, PAPER_HYPERBAND_LAMBDA, PAPER_TABLE4, PAPER_TABLE4_MAPS
 
 CHAPTER = "notebooks/04_pix2pix"
-MIN_SEEDS = 3          # fewer runs per row: never "reproduces" about a difference
-SIGNIFICANT = 2.0      # "better" / "worse": by more than this many SD of the difference
-CLOSE_FRACTION = 0.1   # "close": within 1 pooled SD, or within this fraction of the gap
-SHORT = {"sgd_momentum": "SGD", "rmsprop": "RMSProp", "adam_equal": "Adam-equal",
-         "mtadam_equal": "MTAdam", "hyperband": "Hyperband", "adam_prescribed": "Adam-prescribed"}
+MIN_SEEDS = 3  # fewer runs per row: never "reproduces" about a difference
+SIGNIFICANT = 2.0  # "better" / "worse": by more than this many SD of the difference
+CLOSE_FRACTION = 0.1  # "close": within 1 pooled SD, or within this fraction of the gap
+SHORT = {
+    "sgd_momentum": "SGD",
+    "rmsprop": "RMSProp",
+    "adam_equal": "Adam-equal",
+    "mtadam_equal": "MTAdam",
+    "hyperband": "Hyperband",
+    "adam_prescribed": "Adam-prescribed",
+}
 RECOVERY = ("mtadam_equal", "adam_prescribed", "adam_equal")
 EQUAL_BASELINES = ("sgd_momentum", "rmsprop", "adam_equal")
 MAPS_EXPERIMENT = f"{EXPERIMENT}-maps"  # spec.experiment_name of the maps -> aerial half
 
 
 # --------------------------------------------------------------------------- reading the records
+
 
 def metric_of(name: str):
     """``record -> its test metric`` (None when not recorded, e.g. FID offline)."""
@@ -57,7 +64,7 @@ def metric_of(name: str):
 def late_val_l1(rec: dict):
     """Mean validation L1 over the last half of the run's epochs (Fig. 7's level at the end)."""
     vals = [v.get("L1") for v in rec["curves"].get("val", [])]
-    vals = vals[len(vals) // 2:]
+    vals = vals[len(vals) // 2 :]
     return sum(vals) / len(vals) if vals and None not in vals else None
 
 
@@ -92,6 +99,7 @@ def _ours(vals: dict, decimals: int = 2) -> str:
 
 # --------------------------------------------------------------------------- the rules
 
+
 def pooled_sd(a, b) -> float:
     return math.sqrt((mean_sd(a)[1] ** 2 + mean_sd(b)[1] ** 2) / 2)
 
@@ -108,9 +116,11 @@ def judge_recovery(m, p, e) -> tuple[str, str]:
     close = mean_sd(m)[0] <= mean_sd(p)[0] + slack
     d, sd = diff_mean_sd(e, m)
     better = d > SIGNIFICANT * sd
-    reason = (f"MTAdam {mean_sd(m)[0] - mean_sd(p)[0]:+.2f} vs Adam-prescribed "
-              f"({'' if close else 'not '}close: limit {slack:.2f}); {'' if better else 'not '}"
-              f"below Adam-equal by > 2 SD of the difference ({-d:+.2f} ± {sd:.2f})")
+    reason = (
+        f"MTAdam {mean_sd(m)[0] - mean_sd(p)[0]:+.2f} vs Adam-prescribed "
+        f"({'' if close else 'not '}close: limit {slack:.2f}); {'' if better else 'not '}"
+        f"below Adam-equal by > 2 SD of the difference ({-d:+.2f} ± {sd:.2f})"
+    )
     verdict, reason = _with_n(close and better, min(len(m), len(p), len(e)), reason)
     return verdict or ("partly" if close or better else "does not"), reason
 
@@ -135,12 +145,16 @@ def judge_hyperband(h, m) -> tuple[str, str]:
     if d > SIGNIFICANT * sd:
         return "does not", reason + ": better by > 2 SD of the difference"
     if d <= pooled:
-        return _with_n(True, min(len(h), len(m)),
-                       f"{reason}: not better by more than 1 pooled SD ({pooled:.2f})")
+        return _with_n(
+            True,
+            min(len(h), len(m)),
+            f"{reason}: not better by more than 1 pooled SD ({pooled:.2f})",
+        )
     return "partly", f"{reason}: better by > 1 pooled SD ({pooled:.2f}), < 2 SD of the difference"
 
 
 # --------------------------------------------------------------------------- evaluate functions
+
 
 def recovery(metric: str, value, experiment: str = EXPERIMENT):
     """MTAdam close to Adam-prescribed and below Adam-equal in ``value(record)``."""
@@ -191,46 +205,78 @@ def hyperband_no_better(profile: str) -> Result | None:
     lams = ", ".join(f"{r['metrics'].get('chosen_lambda2', float('nan')):.3g}" for r in hb)
     cfg = hb[0]["config"]
     how = f"our search: {cfg.get('objective', '?')}, {cfg.get('hb_trials', '?')} trials"
-    return _result(f"L1: {_ours(vals)} (chosen λ2: {lams})", min(map(len, vals.values())),
-                   verdict, f"{reason} ({how})", used)
+    return _result(
+        f"L1: {_ours(vals)} (chosen λ2: {lams})",
+        min(map(len, vals.values())),
+        verdict,
+        f"{reason} ({how})",
+        used,
+    )
 
 
 def _paper(table: dict, metric: str, methods=RECOVERY) -> str:
     return f"{metric}: " + ", ".join(f"{SHORT[m]} {table[m][metric]:g}" for m in methods)
 
 
-FID_BLOCKER = (f"FID needs pytorch-fid's Inception weights ({FID_WEIGHTS_FILE}), which are not "
-               f"available offline (mtbook.core.metrics.fid_status)")
+FID_BLOCKER = (
+    f"FID needs pytorch-fid's Inception weights ({FID_WEIGHTS_FILE}), which are not "
+    f"available offline (mtbook.core.metrics.fid_status)"
+)
 _RECOVERS = "MTAdam on equal weights is close to Adam-prescribed and better than Adam-equal"
 
 CLAIMS = [
-    Claim(id="table4-mtadam", chapter=CHAPTER, label="pix2pix-table4",
-          claim=f"Table 4 (facades): {_RECOVERS}",
-          paper=_paper(PAPER_TABLE4, "L1") + " (single runs)",
-          evaluate=recovery("L1", metric_of("L1"))),
-    Claim(id="table4-equal-hurts", chapter=CHAPTER, label="pix2pix-table4",
-          claim="Table 4 (facades): equal weights hurt: SGD-momentum, RMSProp and Adam with equal "
-                "weights end worse than Adam-prescribed",
-          paper=_paper(PAPER_TABLE4, "L1", EQUAL_BASELINES + ("adam_prescribed",)),
-          evaluate=equal_weights_hurt),
-    Claim(id="table4-hyperband", chapter=CHAPTER, label="pix2pix-table4",
-          claim="Table 4 (facades): Hyperband over λ2 (40 trainings) is no better than MTAdam",
-          paper=_paper(PAPER_TABLE4, "L1", ("hyperband", "mtadam_equal"))
-          + f" (Hyperband-FID, chosen λ2 = {PAPER_HYPERBAND_LAMBDA:g})",
-          evaluate=hyperband_no_better),
-    Claim(id="fig7-val-l1", chapter=CHAPTER, label="pix2pix-curves",
-          claim="Fig. 7: validation L1 per epoch: MTAdam on equal weights converges like "
-                "Adam-prescribed, substantially better than Adam-equal",
-          paper="curves only (no numbers printed); judged on the late validation L1",
-          evaluate=recovery("late val. L1", late_val_l1)),
-    Claim(id="table4-fid", chapter=CHAPTER, label="pix2pix-curves",
-          claim=f"Table 4 / Fig. 4, FID: {_RECOVERS}",
-          paper=_paper(PAPER_TABLE4, "FID"),
-          evaluate=recovery("FID", metric_of("FID")), offline_blocker=FID_BLOCKER),
-    Claim(id="table4-maps", chapter=CHAPTER, label="pix2pix-table4",
-          claim=f"Table 4 (maps → aerial): {_RECOVERS}",
-          paper=_paper(PAPER_TABLE4_MAPS, "L1") + " (single runs)",
-          evaluate=recovery("L1", metric_of("L1"), experiment=MAPS_EXPERIMENT),
-          offline_blocker="the maps dataset is not in the offline data directory (downloaded on "
-                          "demand at the full profile)"),
+    Claim(
+        id="table4-mtadam",
+        chapter=CHAPTER,
+        label="pix2pix-table4",
+        claim=f"Table 4 (facades): {_RECOVERS}",
+        paper=_paper(PAPER_TABLE4, "L1") + " (single runs)",
+        evaluate=recovery("L1", metric_of("L1")),
+    ),
+    Claim(
+        id="table4-equal-hurts",
+        chapter=CHAPTER,
+        label="pix2pix-table4",
+        claim="Table 4 (facades): equal weights hurt: SGD-momentum, RMSProp and Adam with equal "
+        "weights end worse than Adam-prescribed",
+        paper=_paper(PAPER_TABLE4, "L1", EQUAL_BASELINES + ("adam_prescribed",)),
+        evaluate=equal_weights_hurt,
+    ),
+    Claim(
+        id="table4-hyperband",
+        chapter=CHAPTER,
+        label="pix2pix-table4",
+        claim="Table 4 (facades): Hyperband over λ2 (40 trainings) is no better than MTAdam",
+        paper=_paper(PAPER_TABLE4, "L1", ("hyperband", "mtadam_equal"))
+        + f" (Hyperband-FID, chosen λ2 = {PAPER_HYPERBAND_LAMBDA:g})",
+        evaluate=hyperband_no_better,
+    ),
+    Claim(
+        id="fig7-val-l1",
+        chapter=CHAPTER,
+        label="pix2pix-curves",
+        claim="Fig. 7: validation L1 per epoch: MTAdam on equal weights converges like "
+        "Adam-prescribed, substantially better than Adam-equal",
+        paper="curves only (no numbers printed); judged on the late validation L1",
+        evaluate=recovery("late val. L1", late_val_l1),
+    ),
+    Claim(
+        id="table4-fid",
+        chapter=CHAPTER,
+        label="pix2pix-curves",
+        claim=f"Table 4 / Fig. 4, FID: {_RECOVERS}",
+        paper=_paper(PAPER_TABLE4, "FID"),
+        evaluate=recovery("FID", metric_of("FID")),
+        offline_blocker=FID_BLOCKER,
+    ),
+    Claim(
+        id="table4-maps",
+        chapter=CHAPTER,
+        label="pix2pix-table4",
+        claim=f"Table 4 (maps → aerial): {_RECOVERS}",
+        paper=_paper(PAPER_TABLE4_MAPS, "L1") + " (single runs)",
+        evaluate=recovery("L1", metric_of("L1"), experiment=MAPS_EXPERIMENT),
+        offline_blocker="the maps dataset is not in the offline data directory (downloaded on "
+        "demand at the full profile)",
+    ),
 ]

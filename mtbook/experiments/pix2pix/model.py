@@ -28,8 +28,10 @@ def build_models(cfg: dict, seed: int):
 def load_data(cfg: dict) -> dict:
     """``{"train", "val", "test"}`` -> (labels, photos) tensors in [-1, 1] at ``cfg["size"]``."""
     load = load_maps if cfg.get("dataset") == "maps" else load_facades
-    return {split: load(split, cfg["size"], cfg.get(f"{split}_limit"), cfg["direction"])
-            for split in ("train", "val", "test")}
+    return {
+        split: load(split, cfg["size"], cfg.get(f"{split}_limit"), cfg["direction"])
+        for split in ("train", "val", "test")
+    }
 
 
 def make_setup(G, D, data: dict, cfg: dict, evaluate=None) -> GanSetup:
@@ -41,7 +43,7 @@ def make_setup(G, D, data: dict, cfg: dict, evaluate=None) -> GanSetup:
     def batches(gen):
         order = torch.randperm(n, generator=gen)
         for s in range(0, n - bs + 1 if n >= bs else 1, bs):
-            idx = order[s:s + bs]
+            idx = order[s : s + bs]
             x, y = xs[idx], ys[idx]
             if cfg.get("jitter"):
                 x, y = jitter(x, y, size=x.shape[-1], generator=gen)
@@ -56,8 +58,19 @@ def make_setup(G, D, data: dict, cfg: dict, evaluate=None) -> GanSetup:
 
     def discriminator_loss(batch, cache):
         x = batch["x"]
-        return 0.5 * (gan_loss(D(x, batch["y"]), True, mode) + gan_loss(D(x, cache["fake"].detach()), False, mode))
+        return 0.5 * (
+            gan_loss(D(x, batch["y"]), True, mode)
+            + gan_loss(D(x, cache["fake"].detach()), False, mode)
+        )
 
-    return GanSetup(generators={"G": G}, discriminators={"D": D}, term_names=list(TERM_NAMES),
-                    forward=forward, generator_terms=generator_terms, discriminator_loss=discriminator_loss,
-                    batches=batches, evaluate=evaluate, order="DG")
+    return GanSetup(
+        generators={"G": G},
+        discriminators={"D": D},
+        term_names=list(TERM_NAMES),
+        forward=forward,
+        generator_terms=generator_terms,
+        discriminator_loss=discriminator_loss,
+        batches=batches,
+        evaluate=evaluate,
+        order="DG",
+    )

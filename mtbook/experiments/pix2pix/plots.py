@@ -9,9 +9,15 @@ from ...core.report import fmt_mean_sd, markdown_table, ours_and_paper, provenan
 from .run import samples_path
 from .spec import CURVE_METHODS, METHODS, PAPER_TABLE4, PAPER_TABLE4_MAPS
 
-COLORS = {"adam_equal": "tab:red", "mtadam_equal": "tab:blue", "adam_prescribed": "tab:green",
-          "sgd_momentum": "tab:gray", "rmsprop": "tab:orange", "hyperband": "tab:purple",
-          "adam_prescribed_b05": "tab:olive"}
+COLORS = {
+    "adam_equal": "tab:red",
+    "mtadam_equal": "tab:blue",
+    "adam_prescribed": "tab:green",
+    "sgd_momentum": "tab:gray",
+    "rmsprop": "tab:orange",
+    "hyperband": "tab:purple",
+    "adam_prescribed_b05": "tab:olive",
+}
 METRICS = [("L1", 2), ("L2", 0), ("NMSE", 3), ("FID", 2)]  # the paper's columns, with our decimals
 
 
@@ -19,13 +25,17 @@ def paper_rows(maps: bool = False) -> list[dict]:
     """The paper's Table 4 (facades, or maps -> aerial) as rows for ``markdown_table``, with its row names."""
     table = PAPER_TABLE4_MAPS if maps else PAPER_TABLE4
     names = {k: m["label"] for k, m in METHODS.items()}
-    names["hyperband"] = "Hyperband-FID"  # the paper's name: its Hyperband searched on validation FID
+    names["hyperband"] = (
+        "Hyperband-FID"  # the paper's name: its Hyperband searched on validation FID
+    )
     return [dict(method=names[k], **v) for k, v in table.items()]
 
 
 def _paper(records):
     maps = any(r["config"].get("dataset") == "maps" for r in records)
-    return (PAPER_TABLE4_MAPS, "maps -> aerial") if maps else (PAPER_TABLE4, "facades labels -> photo")
+    return (
+        (PAPER_TABLE4_MAPS, "maps -> aerial") if maps else (PAPER_TABLE4, "facades labels -> photo")
+    )
 
 
 def by_method(records: list[dict]) -> dict[str, list[dict]]:
@@ -36,7 +46,11 @@ def by_method(records: list[dict]) -> dict[str, list[dict]]:
 
 
 def values(records: list[dict], method: str, metric: str) -> list[float]:
-    return [r["metrics"][metric] for r in by_method(records).get(method, []) if r["metrics"].get(metric) is not None]
+    return [
+        r["metrics"][metric]
+        for r in by_method(records).get(method, [])
+        if r["metrics"].get(metric) is not None
+    ]
 
 
 def table_rows(records: list[dict]) -> list[dict]:
@@ -57,7 +71,11 @@ def table_rows(records: list[dict]) -> list[dict]:
             if metric == "FID" and rs and not v:
                 row[metric] = f"{FID_UNAVAILABLE} ({p.get(metric, '—')})"
             else:
-                row[metric] = ours_and_paper(v, p.get(metric), dec) if rs else f"not run ({p.get(metric, '—')})"
+                row[metric] = (
+                    ours_and_paper(v, p.get(metric), dec)
+                    if rs
+                    else f"not run ({p.get(metric, '—')})"
+                )
         row["PSNR"] = fmt_mean_sd(values(records, method, "PSNR"), 2)
         row["SSIM"] = fmt_mean_sd(values(records, method, "SSIM"), 3)
         rows.append(row)
@@ -68,15 +86,19 @@ TABLE_COLUMNS = ["method", "n", "L1", "L2", "NMSE", "FID", "PSNR", "SSIM"]
 
 
 def table_markdown(records: list[dict], profile: str) -> str:
-    head = (f"**Table 4, {_paper(records)[1]}, test set, profile `{profile}`**: ours as mean ± SD over "
-            f"n seeds, the paper's number in brackets. L1/L2 in 0-255 pixel units, NMSE = sum (y - yhat)^2 / "
-            f"sum y^2, PSNR in dB, SSIM (ours only). Records: {provenance(records)}.\n\n")
+    head = (
+        f"**Table 4, {_paper(records)[1]}, test set, profile `{profile}`**: ours as mean ± SD over "
+        f"n seeds, the paper's number in brackets. L1/L2 in 0-255 pixel units, NMSE = sum (y - yhat)^2 / "
+        f"sum y^2, PSNR in dB, SSIM (ours only). Records: {provenance(records)}.\n\n"
+    )
     return head + markdown_table(table_rows(records), TABLE_COLUMNS)
 
 
 def ranking(records: list[dict], key: str = "L1") -> list[str]:
     """Methods sorted by their mean test metric (best first)."""
-    means = {m: np.mean(values(records, m, key)) for m in by_method(records) if values(records, m, key)}
+    means = {
+        m: np.mean(values(records, m, key)) for m in by_method(records) if values(records, m, key)
+    }
     return sorted(means, key=means.get)
 
 
@@ -92,7 +114,14 @@ def plot_val_curves(records: list[dict], metric: str = "L1", methods=CURVE_METHO
             continue
         a = np.asarray(vals, dtype=float)
         ep = rs[0]["curves"]["epoch"]
-        ax.plot(ep, a.mean(0), marker="o", ms=2, color=COLORS[m], label=f"{METHODS[m]['label']} (n={len(rs)})")
+        ax.plot(
+            ep,
+            a.mean(0),
+            marker="o",
+            ms=2,
+            color=COLORS[m],
+            label=f"{METHODS[m]['label']} (n={len(rs)})",
+        )
         ax.fill_between(ep, a.min(0), a.max(0), color=COLORS[m], alpha=0.15)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation {metric}" + (" (0-255 units)" if metric in ("L1", "L2") else ""))
@@ -107,7 +136,9 @@ def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed:
     paths = {m: samples_path(profile, m, seed) for m in methods}
     loaded = {m: np.load(p) for m, p in paths.items() if p.exists()}
     if not loaded:
-        raise FileNotFoundError(f"no pix2pix samples at profile {profile!r}; run the experiment first")
+        raise FileNotFoundError(
+            f"no pix2pix samples at profile {profile!r}; run the experiment first"
+        )
     first = next(iter(loaded.values()))
     k = k or first["input"].shape[0]
     cols = ["input"] + list(loaded) + ["target"]
@@ -119,8 +150,12 @@ def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed:
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])
             if i == 0:
-                axes[i, j].set_title(col if col in ("input", "target") else METHODS[col]["label"].replace(" (", "\n("),
-                                     fontsize=8)
+                axes[i, j].set_title(
+                    col
+                    if col in ("input", "target")
+                    else METHODS[col]["label"].replace(" (", "\n("),
+                    fontsize=8,
+                )
     fig.tight_layout()
     return fig
 
@@ -136,12 +171,20 @@ def plot_effective_weights(record: dict, ax=None):
     names = [n.split(".", 1)[1] for n in c["layer_names"]]  # drop the generator's name "G."
     steps = c["ew_step"]
     cmap = plt.get_cmap("viridis")
-    weights = [j for j, n in enumerate(names) if n.endswith("weight") and ew.shape[0] and
-               np.isfinite(ew[:, j]).any()]
+    weights = [
+        j
+        for j, n in enumerate(names)
+        if n.endswith("weight") and ew.shape[0] and np.isfinite(ew[:, j]).any()
+    ]
     ends = {0: "first layer (input conv)", len(weights) - 1: "last layer (output conv)"}
     for rank, j in enumerate(weights):  # parameter order of the U-Net: input conv ... output conv
-        ax.plot(steps, ew[:, j], color=cmap(rank / max(1, len(weights) - 1)), lw=1,
-                label=f"{ends[rank]}: {names[j]}" if rank in ends else None)
+        ax.plot(
+            steps,
+            ew[:, j],
+            color=cmap(rank / max(1, len(weights) - 1)),
+            lw=1,
+            label=f"{ends[rank]}: {names[j]}" if rank in ends else None,
+        )
     med = np.nanmedian(ew, axis=1)
     ax.plot(steps, med, color="k", lw=2, label="median over all parameter tensors")
     ax.axhline(1 / 100, color="tab:green", ls="--", lw=1, label="prescribed ratio 1/100")

@@ -41,8 +41,18 @@ def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
     return g, d
 
 
-def train_one(optimizer: str, lambdas, beta1: float, cfg: dict, data: dict, seed: int, ckpt_dir,
-              progress=None, epoch_callback=None, device=None) -> dict:
+def train_one(
+    optimizer: str,
+    lambdas,
+    beta1: float,
+    cfg: dict,
+    data: dict,
+    seed: int,
+    ckpt_dir,
+    progress=None,
+    epoch_callback=None,
+    device=None,
+) -> dict:
     """Train one pix2pix run; return test metrics, curves, samples (the record's content)."""
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg["threads"]))
@@ -52,23 +62,50 @@ def train_one(optimizer: str, lambdas, beta1: float, cfg: dict, data: dict, seed
     mode, tbs = cfg.get("test_mode", "eval"), int(cfg.get("test_batch_size", 16))
 
     def evaluate():
-        return image_metrics(gan.predict(G, data["val"][0], tbs, mode), data["val"][1],
-                             fid=bool(cfg.get("fid_per_epoch")))
+        return image_metrics(
+            gan.predict(G, data["val"][0], tbs, mode),
+            data["val"][1],
+            fid=bool(cfg.get("fid_per_epoch")),
+        )
 
     setup = make_setup(G, D, data, cfg, evaluate)
     g_opt, d_opt = optimizers(optimizer, beta1, cfg)
-    run_id = dict(optimizer=optimizer, lambdas=list(lambdas), beta1=beta1, seed=seed,
-                  **{k: v for k, v in cfg.items() if k not in ("threads", "seeds", "hb_trials")})
-    out = gan.train(setup, lambdas=lambdas, g_opt=g_opt, d_opt=d_opt, epochs=cfg["epochs"],
-                    epochs_decay=cfg.get("epochs_decay", 0), log_every=cfg["log_every"], device=device,
-                    seed=seed, ckpt_dir=ckpt_dir, run_id=run_id, progress=progress,
-                    epoch_callback=epoch_callback)
+    run_id = dict(
+        optimizer=optimizer,
+        lambdas=list(lambdas),
+        beta1=beta1,
+        seed=seed,
+        **{k: v for k, v in cfg.items() if k not in ("threads", "seeds", "hb_trials")},
+    )
+    out = gan.train(
+        setup,
+        lambdas=lambdas,
+        g_opt=g_opt,
+        d_opt=d_opt,
+        epochs=cfg["epochs"],
+        epochs_decay=cfg.get("epochs_decay", 0),
+        log_every=cfg["log_every"],
+        device=device,
+        seed=seed,
+        ckpt_dir=ckpt_dir,
+        run_id=run_id,
+        progress=progress,
+        epoch_callback=epoch_callback,
+    )
     x_test, y_test = data["test"]
     pred = gan.predict(G, x_test, tbs, mode)
     k = int(cfg["n_samples"])
-    return dict(test=image_metrics(pred, y_test, fid=True), curves=out["curves"], steps=out["steps"],
-                diverged=out["diverged"], layer_names=out["layer_names"], fid_status=fid_status()[1],
-                samples=dict(input=to_uint8(x_test[:k]), output=to_uint8(pred[:k]), target=to_uint8(y_test[:k])))
+    return dict(
+        test=image_metrics(pred, y_test, fid=True),
+        curves=out["curves"],
+        steps=out["steps"],
+        diverged=out["diverged"],
+        layer_names=out["layer_names"],
+        fid_status=fid_status()[1],
+        samples=dict(
+            input=to_uint8(x_test[:k]), output=to_uint8(pred[:k]), target=to_uint8(y_test[:k])
+        ),
+    )
 
 
 def run_config(method: str, cfg: dict) -> dict:
@@ -76,17 +113,28 @@ def run_config(method: str, cfg: dict) -> dict:
     spec = METHODS[method]
     g, d = optimizers(spec["optimizer"], spec["beta1"], cfg)
     lam2 = "searched" if spec["lambdas"][1] is None else spec["lambdas"][1]
-    return dict(method=method, label=spec["label"], lambdas=[spec["lambdas"][0], lam2],
-                terms=list(TERM_NAMES), anchor="L1" if spec["optimizer"] == "mtadam" else None,
-                generator_optimizer=g, discriminator_optimizer=d, task="facades labels -> photo (BtoA)"
-                if cfg.get("dataset", "facades") == "facades" else "maps -> aerial (BtoA)",
-                **{k: v for k, v in cfg.items() if k not in ("seeds", "threads")})
+    return dict(
+        method=method,
+        label=spec["label"],
+        lambdas=[spec["lambdas"][0], lam2],
+        terms=list(TERM_NAMES),
+        anchor="L1" if spec["optimizer"] == "mtadam" else None,
+        generator_optimizer=g,
+        discriminator_optimizer=d,
+        task="facades labels -> photo (BtoA)"
+        if cfg.get("dataset", "facades") == "facades"
+        else "maps -> aerial (BtoA)",
+        **{k: v for k, v in cfg.items() if k not in ("seeds", "threads")},
+    )
 
 
 def _record(res: dict, extra: dict | None = None) -> dict:
     metrics = dict(res["test"], diverged=res["diverged"], steps=res["steps"])
-    return dict(metrics=metrics, curves=dict(res["curves"], layer_names=res["layer_names"]),
-                extra=dict(fid_status=res["fid_status"], **(extra or {})))
+    return dict(
+        metrics=metrics,
+        curves=dict(res["curves"], layer_names=res["layer_names"]),
+        extra=dict(fid_status=res["fid_status"], **(extra or {})),
+    )
 
 
 def _save_samples(profile, method, seed, samples, experiment):
@@ -109,19 +157,47 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
 
     def train_fn(lam, number, report):
         ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}", exp)
-        res = train_one("adam", (PRESCRIBED[0], lam), beta1, cfg, data, seed, ckpt, progress,
-                        epoch_callback=lambda epoch, val: report(epoch, val[key]))
+        res = train_one(
+            "adam",
+            (PRESCRIBED[0], lam),
+            beta1,
+            cfg,
+            data,
+            seed,
+            ckpt,
+            progress,
+            epoch_callback=lambda epoch, val: report(epoch, val[key]),
+        )
         full[number] = res
         return dict(value=res["curves"]["val"][-1][key], test=res["test"])
 
-    study = search(train_fn, n_trials=cfg["hb_trials"], max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
-                   seed=seed)
+    study = search(
+        train_fn,
+        n_trials=cfg["hb_trials"],
+        max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
+        seed=seed,
+    )
     best = study["best"]
     res = full[best["number"]]
     _save_samples(profile, "hyperband", seed, res["samples"], exp)
-    out = _record(res, dict(settings=study["settings"], objective=objective, trials=[
-        dict(number=t["number"], lam=t["lam"], state=t["state"], epochs=t["epochs"], values=t["values"],
-             test=(t["result"] or {}).get("test")) for t in study["trials"]]))
+    out = _record(
+        res,
+        dict(
+            settings=study["settings"],
+            objective=objective,
+            trials=[
+                dict(
+                    number=t["number"],
+                    lam=t["lam"],
+                    state=t["state"],
+                    epochs=t["epochs"],
+                    values=t["values"],
+                    test=(t["result"] or {}).get("test"),
+                )
+                for t in study["trials"]
+            ],
+        ),
+    )
     out["metrics"].update(chosen_lambda2=best["lam"], best_trial=best["number"])
     return out
 
@@ -138,8 +214,13 @@ def jobs(cfg: dict, methods=None) -> list[dict]:
     return out
 
 
-def run_all(profile: str | None = None, methods=None, verbose: bool = True, dataset: str = "facades",
-            seeds=None) -> list[dict]:
+def run_all(
+    profile: str | None = None,
+    methods=None,
+    verbose: bool = True,
+    dataset: str = "facades",
+    seeds=None,
+) -> list[dict]:
     """Every row x seed of ``profile`` (stored records with the same config are reused)."""
     profile = profile or get_profile()
     cfg = config(profile, dataset)
@@ -155,22 +236,40 @@ def run_all(profile: str | None = None, methods=None, verbose: bool = True, data
         if m == "hyperband":
             return run_hyperband(cfg, data, seed, profile, bar)
         spec = METHODS[m]
-        res = train_one(spec["optimizer"], spec["lambdas"], spec["beta1"], cfg, data, seed,
-                        checkpoint_dir(profile, f"{m}__seed{seed}", exp), bar)
+        res = train_one(
+            spec["optimizer"],
+            spec["lambdas"],
+            spec["beta1"],
+            cfg,
+            data,
+            seed,
+            checkpoint_dir(profile, f"{m}__seed{seed}", exp),
+            bar,
+        )
         _save_samples(profile, m, seed, res["samples"], exp)
         return _record(res)
 
     def after_save(job):  # checkpoints only serve an interrupted run; at full they are ~1 GB each
         if not cfg.get("keep_checkpoints", True):
-            folder = checkpoint_dir(profile, f"{job['method']}__seed{job['seed']}", job["experiment"])
+            folder = checkpoint_dir(
+                profile, f"{job['method']}__seed{job['seed']}", job["experiment"]
+            )
             shutil.rmtree(folder, ignore_errors=True)
 
     n_train = cfg["train_limit"] or 400
-    per_run = gan.steps_per_epoch(n_train, cfg["batch_size"]) * (cfg["epochs"] + cfg.get("epochs_decay", 0))
+    per_run = gan.steps_per_epoch(n_train, cfg["batch_size"]) * (
+        cfg["epochs"] + cfg.get("epochs_decay", 0)
+    )
     t0 = time.time()
-    recs = run_grid(jobs(cfg, methods), run, desc=f"pix2pix {profile} (steps; Hyperband counted at most)",
-                    total_units=lambda j: per_run * (cfg["hb_trials"] if j["method"] == "hyperband" else 1),
-                    profile=profile, verbose=verbose, after_save=after_save)
+    recs = run_grid(
+        jobs(cfg, methods),
+        run,
+        desc=f"pix2pix {profile} (steps; Hyperband counted at most)",
+        total_units=lambda j: per_run * (cfg["hb_trials"] if j["method"] == "hyperband" else 1),
+        profile=profile,
+        verbose=verbose,
+        after_save=after_save,
+    )
     if verbose and time.time() - t0 > 60:
         print(f"pix2pix {profile}: {len(recs)} records in {time.time() - t0:.0f} s")
     return recs

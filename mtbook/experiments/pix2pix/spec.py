@@ -46,14 +46,27 @@ EQUAL = (1.0, 1.0)
 
 # beta1: the generator's and the discriminator's Adam/MTAdam beta1 (0.9: the paper; 0.5: pix2pix's code)
 METHODS = {
-    "sgd_momentum": dict(label="SGD-Momentum (equal weights)", optimizer="sgd", lambdas=EQUAL, beta1=0.9),
+    "sgd_momentum": dict(
+        label="SGD-Momentum (equal weights)", optimizer="sgd", lambdas=EQUAL, beta1=0.9
+    ),
     "rmsprop": dict(label="RMSProp (equal weights)", optimizer="rmsprop", lambdas=EQUAL, beta1=0.9),
     "adam_equal": dict(label="Adam (equal weights)", optimizer="adam", lambdas=EQUAL, beta1=0.9),
-    "mtadam_equal": dict(label="MTAdam (equal weights)", optimizer="mtadam", lambdas=EQUAL, beta1=0.9),
-    "hyperband": dict(label="Hyperband", optimizer="adam", lambdas=(PRESCRIBED[0], None), beta1=0.9),
-    "adam_prescribed": dict(label="Adam-prescribed", optimizer="adam", lambdas=PRESCRIBED, beta1=0.9),
-    "adam_prescribed_b05": dict(label="Adam-prescribed, beta1 = 0.5 (pix2pix's code; not in the paper)",
-                                optimizer="adam", lambdas=PRESCRIBED, beta1=0.5, extra=True),
+    "mtadam_equal": dict(
+        label="MTAdam (equal weights)", optimizer="mtadam", lambdas=EQUAL, beta1=0.9
+    ),
+    "hyperband": dict(
+        label="Hyperband", optimizer="adam", lambdas=(PRESCRIBED[0], None), beta1=0.9
+    ),
+    "adam_prescribed": dict(
+        label="Adam-prescribed", optimizer="adam", lambdas=PRESCRIBED, beta1=0.9
+    ),
+    "adam_prescribed_b05": dict(
+        label="Adam-prescribed, beta1 = 0.5 (pix2pix's code; not in the paper)",
+        optimizer="adam",
+        lambdas=PRESCRIBED,
+        beta1=0.5,
+        extra=True,
+    ),
 }
 PAPER_ROWS = [m for m, spec in METHODS.items() if not spec.get("extra")]
 CURVE_METHODS = ("adam_equal", "mtadam_equal", "adam_prescribed")
@@ -83,23 +96,78 @@ PAPER_HYPERBAND_LAMBDA = 162.89
 _COMMON = dict(lr=2e-4, beta2=0.999, beta3=0.9, direction="BtoA", n_samples=4, gan_mode="vanilla")
 CONFIG = {
     # seconds: proves the code path; numbers are not results
-    "smoke": dict(_COMMON, seeds=[0], size=32, num_downs=5, ngf=8, ndf=8, n_layers=2, batch_size=4,
-                  epochs=2, epochs_decay=0, train_limit=8, val_limit=4, test_limit=4, jitter=False,
-                  test_mode="eval", test_batch_size=16, hb_trials=2, log_every=1, fid_per_epoch=False,
-                  threads=1),
+    "smoke": dict(
+        _COMMON,
+        seeds=[0],
+        size=32,
+        num_downs=5,
+        ngf=8,
+        ndf=8,
+        n_layers=2,
+        batch_size=4,
+        epochs=2,
+        epochs_decay=0,
+        train_limit=8,
+        val_limit=4,
+        test_limit=4,
+        jitter=False,
+        test_mode="eval",
+        test_batch_size=16,
+        hb_trials=2,
+        log_every=1,
+        fid_per_epoch=False,
+        threads=1,
+    ),
     # about an hour for the whole table (3 seeds) on 2 CPU cores: 64 px, a 16-filter U-Net (6 levels)
     # and a 3-layer PatchGAN, batch 8, 40 epochs (2000 steps), constant lr, eval-mode test images
     # (batch statistics of batch 8 in training; see the chapter). One thread per run.
-    "cpu": dict(_COMMON, seeds=[0, 1, 2], size=64, num_downs=6, ngf=16, ndf=16, n_layers=3,
-                batch_size=8, epochs=40, epochs_decay=0, train_limit=None, val_limit=None,
-                test_limit=None, jitter=False, test_mode="eval", test_batch_size=16, hb_trials=6,
-                fid_per_epoch=False, log_every=10, threads=1),
+    "cpu": dict(
+        _COMMON,
+        seeds=[0, 1, 2],
+        size=64,
+        num_downs=6,
+        ngf=16,
+        ndf=16,
+        n_layers=3,
+        batch_size=8,
+        epochs=40,
+        epochs_decay=0,
+        train_limit=None,
+        val_limit=None,
+        test_limit=None,
+        jitter=False,
+        test_mode="eval",
+        test_batch_size=16,
+        hb_trials=6,
+        fid_per_epoch=False,
+        log_every=10,
+        threads=1,
+    ),
     # the paper's settings where it gives them (betas, lr, lambdas, 40 Hyperband trials), else
     # pix2pix's: 256 px, U-Net-256, 70x70 PatchGAN, batch 1, jitter, 100 + 100 epochs, train-mode test
-    "full": dict(_COMMON, seeds=[0], size=256, num_downs=8, ngf=64, ndf=64, n_layers=3, batch_size=1,
-                 epochs=100, epochs_decay=100, train_limit=None, val_limit=None, test_limit=None,
-                 jitter=True, test_mode="train", test_batch_size=1, hb_trials=40, fid_per_epoch=True,
-                 log_every=100, threads=None, keep_checkpoints=False),
+    "full": dict(
+        _COMMON,
+        seeds=[0],
+        size=256,
+        num_downs=8,
+        ngf=64,
+        ndf=64,
+        n_layers=3,
+        batch_size=1,
+        epochs=100,
+        epochs_decay=100,
+        train_limit=None,
+        val_limit=None,
+        test_limit=None,
+        jitter=True,
+        test_mode="train",
+        test_batch_size=1,
+        hb_trials=40,
+        fid_per_epoch=True,
+        log_every=100,
+        threads=None,
+        keep_checkpoints=False,
+    ),
 }
 DATASETS = ("facades", "maps")
 
@@ -112,11 +180,17 @@ def config(profile: str | None = None, dataset: str = "facades") -> dict:
         raise ValueError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")
     if dataset != "facades":
         if cfg["size"] != 256:
-            raise ValueError(f"the {dataset} half of Table 4 runs at the full profile only (GPU, download)")
+            raise ValueError(
+                f"the {dataset} half of Table 4 runs at the full profile only (GPU, download)"
+            )
         cfg["dataset"] = dataset
     return cfg
 
 
 def experiment_name(cfg: dict) -> str:
     """``pix2pix`` (facades) or ``pix2pix-maps``: the folder of the records."""
-    return EXPERIMENT if cfg.get("dataset", "facades") == "facades" else f"{EXPERIMENT}-{cfg['dataset']}"
+    return (
+        EXPERIMENT
+        if cfg.get("dataset", "facades") == "facades"
+        else f"{EXPERIMENT}-{cfg['dataset']}"
+    )

@@ -34,11 +34,11 @@ from .run import EXPERIMENT, OBJECTIVES
 CHAPTER = "notebooks/01_polynomial_toy"
 MIN_SEEDS = 3
 PAPER_L1_PLATEAU = 1e-2  # Sec. 3: the L1 loss "oscillates around 10^-2" (Fig. 1)
-L1_STALL = 1e-5          # (1) plain L1's final loss stays above this
-L2_CONVERGED = 1e-9      # (2) L2's final loss falls below this
-SCALED_FACTOR = 100.0    # (3) scaled L1 ends at least this many times below plain L1
-L1_GRAD_KEPT = 0.1       # (4) L1's final gradient norm >= this x its first
-L2_GRAD_DROP = 1e-2      # (5) L2's final gradient norm <= this x its first
+L1_STALL = 1e-5  # (1) plain L1's final loss stays above this
+L2_CONVERGED = 1e-9  # (2) L2's final loss falls below this
+SCALED_FACTOR = 100.0  # (3) scaled L1 ends at least this many times below plain L1
+L1_GRAD_KEPT = 0.1  # (4) L1's final gradient norm >= this x its first
+L2_GRAD_DROP = 1e-2  # (5) L2's final gradient norm <= this x its first
 
 
 def draws(profile: str) -> dict[int, dict[str, dict]] | None:
@@ -55,16 +55,21 @@ def draws(profile: str) -> dict[int, dict[str, dict]] | None:
 
 def loss_checks(recs: dict) -> dict[str, bool]:
     fl = {o: recs[o]["metrics"]["final_loss"] for o in OBJECTIVES}
-    return {"L1 stalls": fl["l1"] > L1_STALL, "L2 converges": fl["l2"] < L2_CONVERGED,
-            "scaled L1 >= 100x below L1": fl["l1_scaled"] * SCALED_FACTOR <= fl["l1"]}
+    return {
+        "L1 stalls": fl["l1"] > L1_STALL,
+        "L2 converges": fl["l2"] < L2_CONVERGED,
+        "scaled L1 >= 100x below L1": fl["l1_scaled"] * SCALED_FACTOR <= fl["l1"],
+    }
 
 
 def grad_checks(recs: dict) -> dict[str, bool]:
     def ratio(o):
         return recs[o]["metrics"]["final_grad_norm"] / recs[o]["curves"]["grad_norm"][0]
 
-    return {"L1 gradient kept": ratio("l1") >= L1_GRAD_KEPT,
-            "L2 gradient shrinks": ratio("l2") <= L2_GRAD_DROP}
+    return {
+        "L1 gradient kept": ratio("l1") >= L1_GRAD_KEPT,
+        "L2 gradient shrinks": ratio("l2") <= L2_GRAD_DROP,
+    }
 
 
 def _result(ours, seeds, verdict, reason, used) -> Result:
@@ -89,8 +94,10 @@ def paper_draw(profile: str) -> Result | None:
         return _result(ours, 1, "does not", f"failed: {failed}", used)
     if failed:
         return _result(ours, 1, "partly", f"loss checks pass; failed: {failed}", used)
-    level = (f"L1 plateau ~{order_of_magnitude(fl['l1'])} at lr {recs['l1']['config'].get('lr'):g} "
-             f"(paper ~{order_of_magnitude(PAPER_L1_PLATEAU)}, lr not given)")
+    level = (
+        f"L1 plateau ~{order_of_magnitude(fl['l1'])} at lr {recs['l1']['config'].get('lr'):g} "
+        f"(paper ~{order_of_magnitude(PAPER_L1_PLATEAU)}, lr not given)"
+    )
     # one run per objective at the paper's (a, b): n = 1 < MIN_SEEDS, so never "reproduces" here
     return _result(ours, 1, "partly", f"n < 3 (one run): all five checks pass; {level}", used)
 
@@ -105,8 +112,10 @@ def other_draws(profile: str) -> Result | None:
     n = len(extra)
     passed = sum(all(loss_checks(recs).values()) for recs in extra.values())
     fl = {o: [recs[o]["metrics"]["final_loss"] for recs in extra.values()] for o in OBJECTIVES}
-    ours = (f"final loss over {n} draws: L1 {min(fl['l1']):.1e}–{max(fl['l1']):.1e}, "
-            f"L2 ≤ {max(fl['l2']):.1e}, scaled L1 ≤ {max(fl['l1_scaled']):.1e}")
+    ours = (
+        f"final loss over {n} draws: L1 {min(fl['l1']):.1e}–{max(fl['l1']):.1e}, "
+        f"L2 ≤ {max(fl['l2']):.1e}, scaled L1 ≤ {max(fl['l1_scaled']):.1e}"
+    )
     reason = f"loss checks pass in {passed} of {n} draws"
     used = [r for recs in extra.values() for r in recs.values()]
     if passed < n:
@@ -117,14 +126,22 @@ def other_draws(profile: str) -> Result | None:
 
 
 CLAIMS = [
-    Claim(id="toy-fig1", chapter=CHAPTER, label="toy-fig1",
-          claim="Sec. 3, Figs. 1 and 5: with Adam, L1 stalls (its gradient keeps its size) while "
-                "L2 and L1 rescaled to the L2 gradient's norm converge",
-          paper=f"L1 \"oscillates around\" {order_of_magnitude(PAPER_L1_PLATEAU)}; L2 and scaled "
-                f"L1 converge (a = {PAPER_AB[0]}, b = {PAPER_AB[1]}, one run)",
-          evaluate=paper_draw),
-    Claim(id="toy-draws", chapter=CHAPTER, label="toy-draws",
-          claim="Sec. 3: the same for other (a, b)",
-          paper="\"results are very similar for other values\" (no numbers)",
-          evaluate=other_draws),
+    Claim(
+        id="toy-fig1",
+        chapter=CHAPTER,
+        label="toy-fig1",
+        claim="Sec. 3, Figs. 1 and 5: with Adam, L1 stalls (its gradient keeps its size) while "
+        "L2 and L1 rescaled to the L2 gradient's norm converge",
+        paper=f'L1 "oscillates around" {order_of_magnitude(PAPER_L1_PLATEAU)}; L2 and scaled '
+        f"L1 converge (a = {PAPER_AB[0]}, b = {PAPER_AB[1]}, one run)",
+        evaluate=paper_draw,
+    ),
+    Claim(
+        id="toy-draws",
+        chapter=CHAPTER,
+        label="toy-draws",
+        claim="Sec. 3: the same for other (a, b)",
+        paper='"results are very similar for other values" (no numbers)',
+        evaluate=other_draws,
+    ),
 ]

@@ -16,12 +16,10 @@ Runs go through :func:`mtbook.core.runs.run_or_load` (a record whose config matc
 
 from __future__ import annotations
 
-import math
 import numpy as np
 import torch
 
 from ...core.polynomial import PAPER_AB, features, residual  # noqa: F401
-from ...core.profiles import get_profile
 from ...core.report import order_of_magnitude, tail_median  # noqa: F401
 from ...core.runs import config_for, run_or_load
 
@@ -33,13 +31,13 @@ OBJECTIVES = {
 }
 
 _SETTINGS = dict(
-    steps=10000,         # Adam steps per run
-    batch_size=64,       # samples of x per step
-    lr=1e-3,             # torch.optim.Adam's default (the paper: "default parameters in pytorch")
-    draws=5,             # extra (a, b) draws beside the paper's, a, b ~ U(-2, 2)
-    draw_seed=2021,      # seed of the (a, b) draws
-    lrs=[1e-2, 1e-1],    # extra learning rates for the L1 stall-level check (draw 0)
-    tail=500,            # "final" loss = median over the last `tail` steps
+    steps=10000,  # Adam steps per run
+    batch_size=64,  # samples of x per step
+    lr=1e-3,  # torch.optim.Adam's default (the paper: "default parameters in pytorch")
+    draws=5,  # extra (a, b) draws beside the paper's, a, b ~ U(-2, 2)
+    draw_seed=2021,  # seed of the (a, b) draws
+    lrs=[1e-2, 1e-1],  # extra learning rates for the L1 stall-level check (draw 0)
+    tail=500,  # "final" loss = median over the last `tail` steps
 )
 # The toy is cheap: every profile runs it in full.
 CONFIG = {"smoke": dict(_SETTINGS), "cpu": dict(_SETTINGS), "full": dict(_SETTINGS)}
@@ -90,8 +88,17 @@ def objective_grad(objective: str, W: torch.Tensor, x: torch.Tensor, a: float, b
     return g, l1, l2
 
 
-def train(objective: str, a: float, b: float, *, steps: int, batch_size: int, lr: float, seed: int,
-          every: int = 1) -> dict:
+def train(
+    objective: str,
+    a: float,
+    b: float,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    every: int = 1,
+) -> dict:
     """Adam (torch.optim.Adam, defaults but ``lr``) from W = 0 on ``objective``; curves every ``every`` steps.
 
     Curves: ``loss`` (the objective's own loss: L1 for l1 and l1_scaled, L2 for l2), ``l1``, ``l2``,
@@ -114,24 +121,49 @@ def train(objective: str, a: float, b: float, *, steps: int, batch_size: int, lr
             curves["l2"].append(l2)
             curves["grad_norm"].append(float(g.norm()))
             curves["param_err"].append(float((W - target).norm()))
-    return dict(curves={k: [float(f"{v:.4g}") for v in vs] for k, vs in curves.items()},
-                W=W.tolist())
+    return dict(
+        curves={k: [float(f"{v:.4g}") for v in vs] for k, vs in curves.items()}, W=W.tolist()
+    )
 
 
 def _one(objective: str, draw: int, a: float, b: float, cfg: dict, lr: float, profile: str | None):
     method = objective if lr == cfg["lr"] else f"{objective}-lr{lr:g}"
-    run_cfg = dict(objective=objective, objective_label=OBJECTIVES[objective], a=a, b=b, draw=draw,
-                   steps=cfg["steps"], batch_size=cfg["batch_size"], lr=lr, optimizer="torch.optim.Adam",
-                   init="W = 0", x="N(0, 1)", every=10)
+    run_cfg = dict(
+        objective=objective,
+        objective_label=OBJECTIVES[objective],
+        a=a,
+        b=b,
+        draw=draw,
+        steps=cfg["steps"],
+        batch_size=cfg["batch_size"],
+        lr=lr,
+        optimizer="torch.optim.Adam",
+        init="W = 0",
+        x="N(0, 1)",
+        every=10,
+    )
 
     def fn():
-        out = train(objective, a, b, steps=cfg["steps"], batch_size=cfg["batch_size"], lr=lr, seed=draw,
-                    every=run_cfg["every"])
+        out = train(
+            objective,
+            a,
+            b,
+            steps=cfg["steps"],
+            batch_size=cfg["batch_size"],
+            lr=lr,
+            seed=draw,
+            every=run_cfg["every"],
+        )
         c = out["curves"]
         tail = max(1, cfg["tail"] // run_cfg["every"])
-        metrics = dict(final_loss=tail_median(c["loss"], tail), final_l1=tail_median(c["l1"], tail),
-                       final_l2=tail_median(c["l2"], tail), final_grad_norm=tail_median(c["grad_norm"], tail),
-                       final_param_err=tail_median(c["param_err"], tail), W=out["W"])
+        metrics = dict(
+            final_loss=tail_median(c["loss"], tail),
+            final_l1=tail_median(c["l1"], tail),
+            final_l2=tail_median(c["l2"], tail),
+            final_grad_norm=tail_median(c["grad_norm"], tail),
+            final_param_err=tail_median(c["param_err"], tail),
+            W=out["W"],
+        )
         return dict(metrics=metrics, curves=c)
 
     return run_or_load(EXPERIMENT, method, draw, run_cfg, fn, profile)
@@ -149,8 +181,14 @@ def run_all(profile: str | None = None, verbose: bool = True) -> dict:
     ab = ab_draws(cfg["draws"], cfg["draw_seed"])
     jobs = [(obj, k, a, b, cfg["lr"]) for k, (a, b) in enumerate(ab) for obj in OBJECTIVES]
     jobs += [(obj, 0, ab[0][0], ab[0][1], lr) for lr in cfg["lrs"] for obj in OBJECTIVES]
-    out: dict = {"main": {}, "draws": [dict() for _ in ab[1:]], "lrs": {lr: {} for lr in cfg["lrs"]}}
-    for obj, k, a, b, lr in tqdm(jobs, desc="polynomial toy runs", disable=not verbose, mininterval=2):
+    out: dict = {
+        "main": {},
+        "draws": [dict() for _ in ab[1:]],
+        "lrs": {lr: {} for lr in cfg["lrs"]},
+    }
+    for obj, k, a, b, lr in tqdm(
+        jobs, desc="polynomial toy runs", disable=not verbose, mininterval=2
+    ):
         rec = _one(obj, k, a, b, cfg, lr, profile)
         if lr != cfg["lr"]:
             out["lrs"][lr][obj] = rec
