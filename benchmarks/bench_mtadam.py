@@ -3,15 +3,17 @@
     python benchmarks/bench_mtadam.py [--device cpu|cuda] [--repeats 15] [--quick]
 
 Everything is measured in one process, A/B interleaved (each repeat times every contender once, in
-rotating order) and summarised by medians, so slow drifts of a shared machine hit all contenders alike.
+rotating order) and summarised by medians, so slow drifts of a shared machine hit all contenders
+alike.
 
 1. Optimizer step with precomputed gradients, MTAdam.step(grads=...) against
-   torch.optim.Adam(foreach=True).step(), beside the memory-traffic floor (6I+2)/7: per element, MTAdam
-   must read each term's gradient twice (norm, update), read and write each term's m and v, and read and
-   write the parameter (6I + 2 accesses); Adam reads the gradient, reads/writes m, v and the parameter (7).
-2. A whole training iteration of the MNIST CNN (batch 64) with ten per-class terms: MTAdam (sequential
-   and batched per-term gradients) against its floor -- forward, ten torch.autograd.grad calls, one Adam
-   step -- and against Adam on the weighted sum (one backward).
+   torch.optim.Adam(foreach=True).step(), beside the memory-traffic floor (6I+2)/7: per element,
+   MTAdam must read each term's gradient twice (norm, update), read and write each term's m and v,
+   and read and write the parameter (6I + 2 accesses); Adam reads the gradient, reads/writes m, v
+   and the parameter (7).
+2. A whole training iteration of the MNIST CNN (batch 64) with ten per-class terms: MTAdam
+   (sequential and batched per-term gradients) against its floor -- forward, ten torch.autograd.grad
+   calls, one Adam step -- and against Adam on the weighted sum (one backward).
 3. Optimizer-state memory against 2*I*|theta| + I*L numbers.
 """
 
@@ -224,7 +226,8 @@ def main():
             step_rows.append(r)
             print(
                 f"{r['model']:<10} {r['params']:>10,} {r['terms']:>3} {r['adam_ms']:>9.3f} "
-                f"{r['mtadam_ms']:>10.3f} {r['ratio']:>7.2f} {r['floor']:>6.2f} {r['ratio_over_floor']:>11.2f}"
+                f"{r['mtadam_ms']:>10.3f} {r['ratio']:>7.2f} {r['floor']:>6.2f} "
+                f"{r['ratio_over_floor']:>11.2f}"
             )
     worst = max(r["ratio_over_floor"] for r in step_rows)
     print(
@@ -238,7 +241,8 @@ def main():
     it = iteration_benchmark(device, repeats)
     for k, v in it.items():
         print(
-            f"{k:<20} {v:9.2f} ms   {v / it['floor']:5.2f} x floor   {v / it['adam_weighted_sum']:5.2f} x Adam"
+            f"{k:<20} {v:9.2f} ms   {v / it['floor']:5.2f} x floor   "
+            f"{v / it['adam_weighted_sum']:5.2f} x Adam"
         )
     best = min(it["mtadam_sequential"], it["mtadam_batched"])
     print(
@@ -251,7 +255,8 @@ def main():
     for r in mem:
         print(
             f"{r['model']:<10} I={r['terms']:>2}  state {r['state_bytes'] / 2**20:9.2f} MiB   "
-            f"2I|theta|+IL floats {r['expected_bytes_fp32'] / 2**20:9.2f} MiB   ratio {r['ratio']:.4f}"
+            f"2I|theta|+IL floats {r['expected_bytes_fp32'] / 2**20:9.2f} MiB   "
+            f"ratio {r['ratio']:.4f}"
         )
     results = dict(info=info, repeats=repeats, step=step_rows, iteration=it, memory=mem)
     if args.json:
@@ -277,12 +282,14 @@ def markdown(results) -> str:
         "",
         "**1. Optimizer step, gradients precomputed** (target: ratio/floor <= 1.25 on every row)",
         "",
-        "| model | parameters | I | Adam (ms) | MTAdam (ms) | ratio | floor (6I+2)/7 | ratio / floor |",
+        "| model | parameters | I | Adam (ms) | MTAdam (ms) | ratio | floor (6I+2)/7 "
+        "| ratio / floor |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results["step"]:
         lines.append(
-            f"| {r['model']} | {r['params']:,} | {r['terms']} | {r['adam_ms']:.2f} | {r['mtadam_ms']:.2f} "
+            f"| {r['model']} | {r['params']:,} | {r['terms']} | {r['adam_ms']:.2f} "
+            f"| {r['mtadam_ms']:.2f} "
             f"| {r['ratio']:.2f} | {r['floor']:.2f} | **{r['ratio_over_floor']:.2f}** |"
         )
     it = results["iteration"]

@@ -31,25 +31,25 @@ Choices this implementation makes where Algorithm 1 is silent (all documented, a
 
 * ``norm_init`` (line 2). ``"one"`` is Algorithm 1 as printed: n_0 = 1. ``"first"`` (default) starts
   the running norm of term i on layer l at the first non-zero norm observed there, as the authors'
-  public code does (it starts at the first step's norm). The default is ``"first"`` because (a) it is
-  what produced the paper's numbers, and (b) it makes MTAdam *exactly* invariant to the scale of each
-  term (proof below), which is the property the paper's experiments test: with ``"one"`` a term whose
-  gradients are 1000x larger than 1 starts with n ~ 1 and is under-normalised by up to 1000x for the
-  first ~1/(1-beta3) steps.
+  public code does (it starts at the first step's norm). The default is ``"first"`` because (a) it
+  is what produced the paper's numbers, and (b) it makes MTAdam *exactly* invariant to the scale of
+  each term (proof below), which is the property the paper's experiments test: with ``"one"`` a term
+  whose gradients are 1000x larger than 1 starts with n ~ 1 and is under-normalised by up to 1000x
+  for the first ~1/(1-beta3) steps.
   "First non-zero" rather than "first step": a term that does not reach a layer at step 1 (an absent
-  class, say) would otherwise start its running norm at 0 and be amplified ~1/(1-beta3) times when it
-  first appears.
+  class, say) would otherwise start its running norm at 0 and be amplified ~1/(1-beta3) times when
+  it first appears.
 
-* Invariance (``norm_init="first"``). Multiply term i (i > 1) by c > 0. Its gradients g^i_{l,t} become
-  c g^i_{l,t} at every step, so every ||g^i_l|| is multiplied by c; n^i_l starts at the first of them
-  and line 7 is linear, so n^i_{l,t} becomes c n^i_{l,t} at every t; line 8 then gives
-  n^1 (c g^i) / (c n^i) = n^1 g^i / n^i: identical. Multiply the anchor (i = 1) by c: n^1 becomes c n^1,
-  so after line 8 *every* term's gradient is multiplied by c, hence every m^i by c and every v^i by c^2,
-  and line 14 gives alpha c mhat / (c sqrt(max vhat) + eps): identical up to eps. Hence the trajectory
-  does not depend on positive constant weights of the terms (up to eps).
+* Invariance (``norm_init="first"``). Multiply term i (i > 1) by c > 0. Its gradients g^i_{l,t}
+  become c g^i_{l,t} at every step, so every ||g^i_l|| is multiplied by c; n^i_l starts at the first
+  of them and line 7 is linear, so n^i_{l,t} becomes c n^i_{l,t} at every t; line 8 then gives
+  n^1 (c g^i) / (c n^i) = n^1 g^i / n^i: identical. Multiply the anchor (i = 1) by c: n^1 becomes c
+  n^1, so after line 8 *every* term's gradient is multiplied by c, hence every m^i by c and every
+  v^i by c^2, and line 14 gives alpha c mhat / (c sqrt(max vhat) + eps): identical up to eps. Hence
+  the trajectory does not depend on positive constant weights of the terms (up to eps).
 
-* A term that does not reach a layer (zero gradient there) gets a zero normalised gradient and never a
-  NaN (n = 0 gives scale 0). If the anchor has never reached a layer (its gradient there has been
+* A term that does not reach a layer (zero gradient there) gets a zero normalised gradient and never
+  a NaN (n = 0 gives scale 0). If the anchor has never reached a layer (its gradient there has been
   zero at every step so far), the first term that has reached it acts as that layer's anchor.
 
 * Weight decay is applied once per step, not once per term: coupled (L2, as ``torch.optim.Adam``) it
@@ -111,7 +111,8 @@ class MTAdam(Optimizer):
             term's gradient per layer) (default (0.9, 0.999, 0.9), as in the paper).
         eps (float): added to the denominator of line 14 (default 1e-8).
         weight_decay (float): L2 penalty, applied once per step (default 0).
-        decoupled_weight_decay (bool): AdamW-style decay ``theta *= 1 - lr * weight_decay`` instead of
+        decoupled_weight_decay (bool): AdamW-style decay ``theta *= 1 - lr * weight_decay``
+            instead of
             the L2 gradient (default False).
         norm_init (str): ``"first"`` (default) or ``"one"`` (Algorithm 1 line 2).
         normalize (str): ``"layer"`` (default), ablations ``"global"`` (ii) and ``"none"`` (i).
@@ -129,7 +130,8 @@ class MTAdam(Optimizer):
 
         opt = MTAdam(model.parameters(), lr=1e-3)
         out = model(x)
-        opt.step([l1(out, y), gan_loss(out), perceptual(out, y)])   # anchor first, no weights needed
+        # anchor first, no weights needed
+        opt.step([l1(out, y), gan_loss(out), perceptual(out, y)])
     """
 
     def __init__(
@@ -261,7 +263,8 @@ class MTAdam(Optimizer):
                     raise
                 self._batched_failed = True
                 warnings.warn(
-                    f"MTAdam: batched per-term gradients failed ({err}); using sequential ones"
+                    f"MTAdam: batched per-term gradients failed ({err}); using sequential ones",
+                    stacklevel=2,
                 )
         if per_term is None:
             per_term = []
@@ -297,7 +300,8 @@ class MTAdam(Optimizer):
                 )
             if len(row) != len(params):
                 raise ValueError(
-                    f"grads[{i}] has {len(row)} entries but the optimizer has {len(params)} parameters "
+                    f"grads[{i}] has {len(row)} entries but the optimizer has "
+                    f"{len(params)} parameters "
                     "(one entry per parameter in param_groups order; None for no gradient)"
                 )
             for j, (g, p) in enumerate(zip(row, params)):
@@ -309,7 +313,8 @@ class MTAdam(Optimizer):
                     )
                 if g.shape != p.shape:
                     raise ValueError(
-                        f"grads[{i}][{j}] has shape {tuple(g.shape)} but parameter {j} has shape {tuple(p.shape)}"
+                        f"grads[{i}][{j}] has shape {tuple(g.shape)} but parameter {j} has "
+                        f"shape {tuple(p.shape)}"
                     )
                 if g.device != p.device:
                     raise ValueError(
@@ -347,7 +352,8 @@ class MTAdam(Optimizer):
         if losses is not None:
             if isinstance(losses, Tensor):
                 raise TypeError(
-                    "losses must be a sequence of scalar loss tensors (one per term), not a single tensor"
+                    "losses must be a sequence of scalar loss tensors (one per term), "
+                    "not a single tensor"
                 )
             try:
                 losses = list(losses)
@@ -422,7 +428,8 @@ class MTAdam(Optimizer):
         return ranks
 
     def _plan_group(self, group, group_index, grads, offset, num_terms):
-        """Collect the group's active parameters, their per-term gradients and norms (no mutation)."""
+        """Collect the group's active parameters, their
+        per-term gradients and norms (no mutation)."""
         gparams = group["params"]
         active, idx = [], []
         for j, p in enumerate(gparams):
@@ -434,7 +441,8 @@ class MTAdam(Optimizer):
         device = active[0].device
         if any(p.device != device for p in active):
             raise ValueError(
-                f"param group {group_index} has parameters on several devices; put one device per group"
+                f"param group {group_index} has parameters on several devices; "
+                "put one device per group"
             )
         if any(not p.is_floating_point() for p in active):
             raise TypeError(f"param group {group_index} has a non-floating-point parameter")
@@ -561,7 +569,8 @@ class MTAdam(Optimizer):
             # scalar-list kernel needs no temporary the size of the gradients
             torch._foreach_addcmul_(v_flat, flat, flat, c2.tolist())
         else:
-            # on an accelerator a temporary is cheap (caching allocator) and avoids a synchronisation
+            # on an accelerator a temporary is cheap (caching allocator) and avoids a
+            # synchronisation
             c2 = [c.to(t.dtype) for c, t in zip(c2.unbind(), flat)]
             torch._foreach_addcmul_(v_flat, flat, torch._foreach_mul(flat, c2))
 
@@ -569,7 +578,8 @@ class MTAdam(Optimizer):
             torch._foreach_mul_(active, 1.0 - lr * wd)
 
         # lines 11-14: -lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
-        #            = -lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps*sqrt(1-b2^t))   (one pass fewer)
+        #            = -lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps*sqrt(1-b2^t))
+        #              (one pass fewer)
         # The shared denominator is the step's one temporary (as in torch.optim.Adam); each term's
         # m then updates the parameters through it, so no sum of the m's is materialised.
         # line 11: mhat^i_t <- m^i_t / (1 - beta1^t) and line 12: vhat^i_t <- v^i_t / (1 - beta2^t),

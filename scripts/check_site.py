@@ -20,7 +20,8 @@ external request is blocked and listed in the report (a page must not need it to
 
 Chromium is started with --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
 --disable-background-networking --disable-component-update --disable-sync and a fresh
---user-data-dir; Playwright never downloads a browser of its own (`playwright install` is never run).
+--user-data-dir; Playwright never downloads a browser of its own (`playwright install` is never
+run).
 
     python scripts/check_site.py [--html _build/html] [--out _build/site-check]
 Exit status 0 when every check passes, 1 with a list of failures otherwise.
@@ -151,15 +152,19 @@ async () => {
     title: document.title,
     images: imgs.map(i => ({src: i.getAttribute('src'), w: i.naturalWidth})),
     math: maths.length,
-    math_untypeset: maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
+    math_untypeset: maths.filter(m => !m.querySelector('mjx-container'))
+        .map(m => m.textContent.slice(0, 60)),
     mjx: document.querySelectorAll('mjx-container').length,
-    mjx_errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || e.textContent),
+    mjx_errors: Array.from(document.querySelectorAll('mjx-merror'))
+        .map(e => e.getAttribute('data-mjx-error') || e.textContent),
     hrefs: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
-    colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
+    colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]'))
+        .map(a => a.href),
     repo: Array.from(document.querySelectorAll('a[href^="https://github.com/"]')).length,
     // a markdown table left as text: "| --- |" (Sphinx smartquotes may turn --- into a dash)
     raw_tables: Array.from(document.querySelectorAll('article p'))
-        .filter(e => /\\|\\s*(-{3,}|\u2014|\u2013)\\s*\\|/.test(e.textContent)).map(e => e.textContent.slice(0, 80)),
+        .filter(e => /\\|\\s*(-{3,}|\u2014|\u2013)\\s*\\|/.test(e.textContent))
+        .map(e => e.textContent.slice(0, 80)),
   };
 }
 """
@@ -179,7 +184,8 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
         return 1
     if not (mathjax_dir / "es5" / "tex-mml-chtml.js").exists():
         print(
-            f"check-site: MathJax 3 not found in {mathjax_dir} (npm install --prefix .cache/site-check "
+            f"check-site: MathJax 3 not found in {mathjax_dir} "
+            f"(npm install --prefix .cache/site-check "
             f"mathjax@3, or `make check-site`)",
             file=sys.stderr,
         )
@@ -334,7 +340,8 @@ def run(html: Path, out: Path, mathjax_dir: Path, chromium: str) -> int:
     n = len(report["pages"])
     print(
         f"check-site: {n} pages in chromium, {len(links.cache)} internal link targets crawled, "
-        f"{mathjax_served[0]} MathJax files served locally, {len(blocked)} external requests blocked"
+        f"{mathjax_served[0]} MathJax files served locally, "
+        f"{len(blocked)} external requests blocked"
     )
     for note in notes:
         print("check-site:", note)

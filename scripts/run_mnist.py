@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Run (or resume) the MNIST Table 1 grid of one profile and save one JSON record per run.
 
-    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data nohup python scripts/run_mnist.py > mnist_cpu.log 2>&1 &
+    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data \\
+        nohup python scripts/run_mnist.py > mnist_cpu.log 2>&1 &
 
 Runs whose record already exists under results/<profile>/mnist/ are skipped, so the script can be
 stopped and started again. Options restrict the grid (``--methods adam mtadam``, ``--draws paper``).

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Run (or resume) the pix2pix Table 4 rows of one profile; one JSON record per row.
 
-    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data nohup .venv/bin/python scripts/run_pix2pix.py > pix2pix_cpu.log 2>&1 &
+    MTADAM_PROFILE=cpu MTADAM_DATA=../shared/data \\
+        nohup .venv/bin/python scripts/run_pix2pix.py > pix2pix_cpu.log 2>&1 &
 
 Rows whose record exists (with the same config) are skipped; a row that was interrupted resumes
 from its latest per-epoch checkpoint (under $MTADAM_CACHE/checkpoints/<profile>/pix2pix/), Hyperband

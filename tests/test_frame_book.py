@@ -1,4 +1,5 @@
-"""The book's frame: TOC complete, every chapter starts with the Colab + setup cells, one repo URL."""
+"""The book's frame: TOC complete, every chapter
+starts with the Colab + setup cells, one repo URL."""
 
 import re
 from pathlib import Path
@@ -75,14 +76,16 @@ def test_notebook_starts_with_colab_and_setup_cells(path):
     assert len(code) >= 2, f"{path.name}: needs the Colab install cell and the setup cell first"
     colab, setup = code[0], code[1]
     assert 'find_spec("mtbook")' in colab and "pip" in colab, (
-        f"{path.name}: first code cell must be the Colab install cell (see README, 'How to add a chapter')"
+        f"{path.name}: first code cell must be the Colab install cell "
+        "(see README, 'How to add a chapter')"
     )
     assert f"git+{REPO_URL}" in colab, (
         f"{path.name}: Colab cell installs from a different URL than _config.yml's {REPO_URL} "
         f"(run scripts/set_repo_url.py)"
     )
     assert "from mtbook.core.notebook import setup" in setup and "setup()" in setup, (
-        f"{path.name}: second code cell must be `from mtbook.core.notebook import setup; PROFILE = setup()`"
+        f"{path.name}: second code cell must be "
+        "`from mtbook.core.notebook import setup; PROFILE = setup()`"
     )
 
 

@@ -1,4 +1,5 @@
-"""The GAN toolkit (mtbook.gan), the facades loader, Hyperband and the pix2pix experiment at smoke size."""
+"""The GAN toolkit (mtbook.gan), the facades loader,
+Hyperband and the pix2pix experiment at smoke size."""
 
 import copy
 
@@ -139,7 +140,8 @@ def _g_steps(optimizer, lambdas, steps=3):
 
 
 def test_lambdas_matter_for_adam_but_not_the_common_scale():
-    """Adam on 100 L1 + 1 GAN differs from 1 L1 + 1 GAN; 100 L1 + 100 GAN equals the latter (scale invariance)."""
+    """Adam on 100 L1 + 1 GAN differs from 1 L1 + 1 GAN; 100
+    L1 + 100 GAN equals the latter (scale invariance)."""
     equal, same_ratio, prescribed = (
         _g_steps("adam", lam) for lam in ([1, 1], [100, 100], [100, 1])
     )
@@ -154,7 +156,8 @@ def test_mtadam_in_the_loop_is_invariant_to_the_lambdas():
 
 
 def test_two_generators_two_discriminators_four_terms():
-    """The loop is not pix2pix-shaped: a tiny cycle setup with G_AB, G_BA, D_A, D_B and four terms."""
+    """The loop is not pix2pix-shaped: a tiny cycle
+    setup with G_AB, G_BA, D_A, D_B and four terms."""
     torch.manual_seed(0)
     G = {"AB": nets.UNetGenerator(ngf=4, num_downs=5), "BA": nets.UNetGenerator(ngf=4, num_downs=5)}
     D = {
@@ -214,7 +217,8 @@ def test_two_generators_two_discriminators_four_terms():
 
 
 def test_linear_decay_is_pix2pix_rule_and_the_loop_follows_it():
-    # pix2pix: lr_l = 1 - max(0, epoch + epoch_count - n_epochs) / (n_epochs_decay + 1), epoch_count = 1
+    # pix2pix: lr_l = 1 - max(0, epoch + epoch_count - n_epochs) / (n_epochs_decay + 1),
+    # epoch_count = 1
     assert [linear_decay_factor(e, 2, 3) for e in range(5)] == [1.0, 1.0, 0.75, 0.5, 0.25]
     _, out = _train("adam", [1, 1], epochs=2, log_every=100, epochs_decay=3)
     assert out["curves"]["lr"] == pytest.approx([1e-3, 1e-3, 0.75e-3, 0.5e-3, 0.25e-3])
@@ -250,14 +254,15 @@ def test_resume_from_checkpoint_continues_identically(tmp_path, optimizer):
         device=torch.device("cpu"),
         **kw,
     )
-    straight = run(3, "a")
+    run(3, "a")
     with pytest.raises(ValueError, match="another run"):  # a checkpoint of 1 epoch is another run's
         run(1, "b"), run(3, "b")
     assert gan.checkpoint.latest_checkpoint(tmp_path / "b").name == "epoch_0001.pt"
 
 
 def test_resume_after_interruption_is_exact(tmp_path):
-    """Interrupt a 3-epoch run after epoch 1 (by raising in the callback), resume: identical results."""
+    """Interrupt a 3-epoch run after epoch 1 (by raising
+    in the callback), resume: identical results."""
     data = tiny_data()
 
     class Stop(Exception):
@@ -433,7 +438,8 @@ def test_jitter_crops_and_flips_input_and_target_alike():
 
 def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_path, monkeypatch):
     """Without its record, the Hyperband row is rebuilt from the trials' checkpoints: the replayed
-    epoch reports give the same pruning decisions, the same chosen lambda and the same test metrics."""
+    epoch reports give the same pruning decisions, the same chosen lambda and the same test
+    metrics."""
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
     from mtbook.core.records import record_path
@@ -454,7 +460,8 @@ def test_an_interrupted_hyperband_row_resumes_from_its_trial_checkpoints(tmp_pat
 
 
 def test_checkpoints_are_deleted_after_the_record_when_not_kept(tmp_path, monkeypatch):
-    """At full, a checkpoint is ~1 GB (40 Hyperband trials: ~27 GB); once the record exists it is deleted."""
+    """At full, a checkpoint is ~1 GB (40 Hyperband trials:
+    ~27 GB); once the record exists it is deleted."""
     monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setitem(P.CONFIG, "smoke", dict(P.CONFIG["smoke"], keep_checkpoints=False))

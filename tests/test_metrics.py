@@ -66,7 +66,8 @@ def test_frechet_distance_of_known_gaussians():
     assert metrics.frechet_distance(mu, sigma, mu + shift, sigma) == pytest.approx(
         (shift**2).sum(), rel=1e-6
     )
-    # diagonal covariances: Tr(S1 + S2 - 2 sqrt(S1 S2)) = sum (s1 - s2)^2 for standard deviations s1, s2
+    # diagonal covariances: Tr(S1 + S2 - 2 sqrt(S1 S2)) = sum (s1 - s2)^2 for standard deviations
+    # s1, s2
     s1, s2 = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])
     expected = ((s1 - s2) ** 2).sum()
     assert metrics.frechet_distance(
@@ -75,7 +76,8 @@ def test_frechet_distance_of_known_gaussians():
 
 
 def test_frechet_distance_on_random_weight_inception_features():
-    """pytorch-fid's network, untrained: identical sets -> 0; features shifted by d -> |d|^2 (not FID)."""
+    """pytorch-fid's network, untrained: identical sets ->
+    0; features shifted by d -> |d|^2 (not FID)."""
     net = metrics.inception_network(dims=64, random_weights=True)
     g = torch.Generator().manual_seed(0)
     images = torch.rand(80, 3, 24, 24, generator=g) * 2 - 1
@@ -120,7 +122,8 @@ def test_a_bad_weights_path_is_reported(no_fid_weights, monkeypatch, tmp_path):
 
 
 def test_weights_file_is_loaded_into_pytorch_fid_network(no_fid_weights, monkeypatch, tmp_path):
-    """A weights file at $MTADAM_FID_WEIGHTS is what the network gets (here: a saved random network)."""
+    """A weights file at $MTADAM_FID_WEIGHTS is what
+    the network gets (here: a saved random network)."""
     import pytorch_fid.inception as pi
 
     torch.manual_seed(3)

@@ -1,4 +1,5 @@
-"""MNIST with ten loss terms (mtbook.mnist): term definitions, per-term gradients, runner, tables."""
+"""MNIST with ten loss terms (mtbook.mnist): term
+definitions, per-term gradients, runner, tables."""
 
 import json
 import math
@@ -125,7 +126,7 @@ def test_sub_batch_grads_equal_full_batch_autograd_grads():
     assert torch.allclose(terms.double(), M.class_terms(model(x), y, w).detach(), rtol=1e-5)
     # and their sum is the gradient of the weighted sum
     total = torch.autograd.grad(M.weighted_loss(model(x), y, w), params)
-    for j, p in enumerate(params):
+    for j in range(len(params)):
         assert torch.allclose(sum(sub[i][j] for i in range(10)), total[j], rtol=1e-9, atol=1e-12)
 
 

@@ -1,4 +1,5 @@
-"""MTAdam against a line-by-line float64 reference of Algorithm 1, torch.optim.Adam, and its promises."""
+"""MTAdam against a line-by-line float64 reference of
+Algorithm 1, torch.optim.Adam, and its promises."""
 
 import copy
 import io
@@ -191,7 +192,7 @@ def test_one_term_is_adam(weight_decay):
     net_b = copy.deepcopy(net_a)
     adam = torch.optim.Adam(net_a.parameters(), lr=3e-3, weight_decay=weight_decay, foreach=True)
     mt = MTAdam(net_b.parameters(), lr=3e-3, weight_decay=weight_decay)
-    for t in range(60):
+    for _ in range(60):
         x = torch.randn(16, 5)
         adam.zero_grad()
         net_a(x).pow(2).mean().backward()
@@ -244,7 +245,7 @@ def test_invariance_holds_only_up_to_eps():
     assert diff > 1e-4
 
 
-# ----------------------------------------------------------------------------- zero gradients, anchor fallback
+# ------------------------------------------------------------------ zero gradients, anchor fallback
 
 
 def test_effective_weights_balance_constant_gradients():
@@ -326,7 +327,6 @@ def test_state_dict_resume_is_bit_identical(norm_init):
 
 
 def test_lr_scheduler_drives_the_step():
-    sched_params, _ = None, None
     params = make_params(0)
     opt = MTAdam(params, lr=1e-2)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.1)
@@ -343,7 +343,7 @@ def test_lr_scheduler_drives_the_step():
     assert_rel_close([p.detach() for p in params], work, 1e-10)
 
 
-# ----------------------------------------------------------------------------- GAN: only own parameters
+# ------------------------------------------------------------------------- GAN: only own parameters
 
 
 def test_generator_step_leaves_discriminator_grads_alone():

@@ -40,7 +40,8 @@ def test_scaled_l1_has_l1_direction_and_l2_norm():
 
 
 def test_l1_gradient_does_not_shrink_near_the_optimum_but_l2_does():
-    """d|t|/dt = +-1 against dt^2/dt = 2t: 1000x closer to the optimum, L2's gradient is ~1000x smaller."""
+    """d|t|/dt = +-1 against dt^2/dt = 2t: 1000x closer
+    to the optimum, L2's gradient is ~1000x smaller."""
     g = torch.Generator().manual_seed(2)
     x = torch.randn(4096, generator=g, dtype=torch.float64)
     a, b = 1.52, -0.29

@@ -62,7 +62,8 @@ def sha256sum(path: Path | str, chunk: int = 1 << 20) -> str:
 
 
 def verify(path: Path | str, sha256: str) -> Path:
-    """Return ``path`` if its SHA-256 is ``sha256``; raise DataError saying it is corrupt otherwise."""
+    """Return ``path`` if its SHA-256 is ``sha256``;
+    raise DataError saying it is corrupt otherwise."""
     path = Path(path)
     actual = sha256sum(path)
     if actual != sha256.lower():
@@ -105,13 +106,15 @@ def download(url: str, dest: Path, sha256: str | None = None, desc: str | None =
                 f"Could not download {dest.name} from {url} ({reason}).\n"
                 f"Offline? Put the file at {dest}"
                 + (f" (sha256 {sha256})" if sha256 else "")
-                + f", or set the environment variable {DATA_ENV} to a directory that already holds it."
+                + f", or set the environment variable {DATA_ENV} to a directory that already "
+                "holds it."
             ) from e
         if sha256:
             actual = sha256sum(tmp)
             if actual != sha256.lower():
                 raise DataError(
-                    f"Downloaded {dest.name} from {url}, but its sha256 is {actual}, expected {sha256}; "
+                    f"Downloaded {dest.name} from {url}, but its sha256 is {actual}, "
+                    f"expected {sha256}; "
                     f"the download was discarded."
                 )
         os.replace(tmp, dest)
@@ -300,7 +303,8 @@ def facades_dir() -> Path:
 
 
 def load_facades(split: str, size: int = 256, limit: int | None = None, direction: str = "BtoA"):
-    """``(inputs, targets)`` of one facades split as float tensors ``[N, 3, size, size]`` in [-1, 1].
+    """``(inputs, targets)`` of one facades split as float tensors ``[N, 3, size, size]`` in
+    [-1, 1].
 
     ``direction="BtoA"`` (labels -> photo, the paper's task): input = right half (label map),
     target = left half (photo); ``"AtoB"`` swaps them. Each half is resized to ``size`` (bicubic, as
@@ -313,14 +317,16 @@ def load_facades(split: str, size: int = 256, limit: int | None = None, directio
 
 
 def load_pairs(folder: Path, n: int, size: int = 256, direction: str = "BtoA"):
-    """``(inputs, targets)`` from ``folder/1.jpg .. folder/n.jpg`` (pix2pix side-by-side pairs, A left)."""
+    """``(inputs, targets)`` from ``folder/1.jpg ..
+    folder/n.jpg`` (pix2pix side-by-side pairs, A left)."""
     import numpy as np
     import torch
     from PIL import Image
 
     if direction not in ("BtoA", "AtoB"):
         raise ValueError(
-            f"direction must be 'BtoA' (B = right half -> A = left half) or 'AtoB', got {direction!r}"
+            "direction must be 'BtoA' (B = right half -> A = left half) or 'AtoB', "
+            f"got {direction!r}"
         )
     if int(size) < 8:
         raise ValueError(f"image size must be at least 8 pixels, got {size}")
@@ -360,10 +366,11 @@ MAPS_SPLITS = {"train": 1096, "val": 1098}
 
 
 def maps_dir() -> Path:
-    """``<data or cache dir>/maps`` with ``train/`` and ``val/``; downloaded and unpacked when missing.
+    """``<data or cache dir>/maps`` with ``train/`` and ``val/``; downloaded and unpacked when
+    missing.
 
-    Raises DataError (naming the URL and ``$MTADAM_DATA``) offline, or when a split does not hold the
-    expected number of images (a truncated or different archive is reported, not used).
+    Raises DataError (naming the URL and ``$MTADAM_DATA``) offline, or when a split does not hold
+    the expected number of images (a truncated or different archive is reported, not used).
     """
     import tarfile
 
@@ -387,8 +394,8 @@ def maps_dir() -> Path:
 
 
 def load_maps(split: str, size: int = 256, limit: int | None = None, direction: str = "BtoA"):
-    """Like :func:`load_facades` for the maps set (``"BtoA"``: map -> aerial photo); ``"test"`` = ``"val"``
-    (pix2pix evaluates maps on its val split, the archive has no test split)."""
+    """Like :func:`load_facades` for the maps set (``"BtoA"``: map -> aerial photo); ``"test"`` =
+    ``"val"`` (pix2pix evaluates maps on its val split, the archive has no test split)."""
     split = "val" if split == "test" else split
     if split not in MAPS_SPLITS:
         raise ValueError(f"unknown maps split {split!r}; use one of {', '.join(MAPS_SPLITS)}")

@@ -268,7 +268,7 @@ def _urls(ds: Dataset, sums: dict[str, str], rel: str | None = None) -> str:
     sources = ds.resolve_sources(sums)
     if rel is not None:
         for src in sources:
-            for inner, dest in src.moves:
+            for _, dest in src.moves:
                 if (
                     src.kind == "file"
                     and rel == dest

@@ -4,13 +4,14 @@ The paper's Hyperband baseline runs 40 trials; each samples lambda log-uniformly
 ("each trial randomly sampled a different lambda from the logarithmic scale"), trains, reports a
 validation score after every epoch and may be stopped early by Hyperband's successive halving; the
 row of the table is the trial with the best score ("the trial that is associated with the chosen
-lambda"). Here: ``optuna.samplers.RandomSampler`` (random, seeded) + ``optuna.pruners.HyperbandPruner``
-(resource = epochs), minimising the objective the caller reports (validation FID where FID is
-available, else validation L1; the caller names it).
+lambda"). Here: ``optuna.samplers.RandomSampler`` (random, seeded) +
+``optuna.pruners.HyperbandPruner`` (resource = epochs), minimising the objective the caller reports
+(validation FID where FID is available, else validation L1; the caller names it).
 
-:func:`search` is generic: it knows nothing about GANs. ``train_fn(lam, trial_number, report)`` trains
-one trial, calls ``report(epoch, value)`` after every epoch (which raises ``optuna.TrialPruned`` when
-Hyperband stops the trial) and returns ``dict(value=final objective, **anything)`` when it completes.
+:func:`search` is generic: it knows nothing about GANs. ``train_fn(lam, trial_number, report)``
+trains one trial, calls ``report(epoch, value)`` after every epoch (which raises
+``optuna.TrialPruned`` when Hyperband stops the trial) and returns ``dict(value=final objective,
+**anything)`` when it completes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def search(
     """Run the study; return ``dict(best=trial summary, trials=[summaries], settings)``.
 
     A trial summary: ``number, lam, state ('COMPLETE' | 'PRUNED' | 'FAIL'), epochs, values`` (one
-    objective value per epoch run) and, for complete trials, ``result`` (what ``train_fn`` returned).
+    objective value per epoch run) and, for complete trials, ``result`` (what ``train_fn``
+    returned).
     """
     import optuna
 

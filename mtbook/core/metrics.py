@@ -9,8 +9,10 @@ are mapped to **0..255 pixel units and rounded to 8-bit**, as if saved to PNG
 * ``NMSE`` = sum (y - yhat)^2 / sum y^2 over the whole set (0..255 units): the squared error
   normalised by the energy of the targets. The paper's Table 4 fits this definition: its L2/NMSE
   ratio is the same for every row (about 16.2e3), i.e. a fixed property of the test targets, and the
-  mean square of the facades test photos at 256 px in 0..255 units is 16.18e3 (the chapter computes it);
-* ``PSNR`` = scikit-image ``peak_signal_noise_ratio`` with ``data_range=255``, mean over images (dB);
+  mean square of the facades test photos at 256 px in 0..255 units is 16.18e3 (the chapter computes
+  it);
+* ``PSNR`` = scikit-image ``peak_signal_noise_ratio`` with ``data_range=255``, mean over images
+  (dB);
 * ``SSIM`` = scikit-image ``structural_similarity`` (``channel_axis=-1``, ``data_range=255``, 7x7
   window), mean over images;
 * ``FID``  = pytorch-fid: Frechet distance between Gaussians fitted to the 2048-d pool3 features of
@@ -18,8 +20,8 @@ are mapped to **0..255 pixel units and rounded to 8-bit**, as if saved to PNG
   images resized to 299x299, as pytorch-fid does). It needs the FID Inception weights
   (``pt_inception-2015-12-05-6726825d.pth``): from ``$MTADAM_FID_WEIGHTS``, from the torch hub cache
   (``~/.cache/torch/hub/checkpoints``), or downloaded when ``$MTADAM_FID_DOWNLOAD=1``. Without them,
-  :func:`fid_status` says why and FID is recorded as unavailable (``None`` plus the reason) -- never a
-  number from an untrained network.
+  :func:`fid_status` says why and FID is recorded as unavailable (``None`` plus the reason) -- never
+  a number from an untrained network.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def to_uint8(t: torch.Tensor) -> np.ndarray:
 
 
 def pixel_metrics(pred: np.ndarray, target: np.ndarray) -> dict:
-    """L1, L2, NMSE, PSNR, SSIM of uint8 image batches ``[N, H, W, C]`` (definitions in the module doc)."""
+    """L1, L2, NMSE, PSNR, SSIM of uint8 image batches
+    ``[N, H, W, C]`` (definitions in the module doc)."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     if pred.shape != target.shape:
@@ -80,7 +83,8 @@ def _hub_weights() -> Path:
 
 
 def fid_weights_path() -> Path | None:
-    """Where the FID Inception weights are (``$MTADAM_FID_WEIGHTS`` or the torch hub cache), else None."""
+    """Where the FID Inception weights are (``$MTADAM_FID_WEIGHTS``
+    or the torch hub cache), else None."""
     env = os.environ.get(FID_WEIGHTS_ENV)
     if env:
         path = Path(env).expanduser()
@@ -195,7 +199,8 @@ _FID_NET = None
 
 
 def fid(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """FID between generated and target images (both [-1, 1]); FIDUnavailable without the weights."""
+    """FID between generated and target images (both
+    [-1, 1]); FIDUnavailable without the weights."""
     global _FID_NET
     if _FID_NET is None:
         from .profiles import device
@@ -207,7 +212,8 @@ def fid(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def to_uint8_float(t: torch.Tensor) -> torch.Tensor:
-    """The 8-bit-rounded version of ``t`` back in [-1, 1] (FID sees the same pixels as the others)."""
+    """The 8-bit-rounded version of ``t`` back in
+    [-1, 1] (FID sees the same pixels as the others)."""
     return ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
 
 

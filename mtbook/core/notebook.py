@@ -75,8 +75,8 @@ GLUED: dict = {}
 def glue(name: str, value, display: bool = False):
     """Make ``value`` available to the page's prose as {glue:text}`name` (myst-nb), and return it.
 
-    Numbers in the book's prose come from records through this, never typed by hand. Where myst-nb is
-    not installed (a bare Colab kernel) the value is only kept in :data:`GLUED`.
+    Numbers in the book's prose come from records through this, never typed by hand. Where myst-nb
+    is not installed (a bare Colab kernel) the value is only kept in :data:`GLUED`.
     """
     GLUED[name] = value
     try:

@@ -10,8 +10,8 @@ adamw      ``torch.optim.AdamW(lr, betas, weight_decay)``
 mtadam     ``mtadam.MTAdam(lr, betas=(beta1, beta2, beta3))`` plus its switches
 =========  ==========================================================================
 
-MTAdam's ablation switches (``normalize``, ``anchor``, ``denom``, ``norm_init``) pass straight through,
-so an ablation row is ``make_optimizer("mtadam", params, denom="mean")``. Unknown names or
+MTAdam's ablation switches (``normalize``, ``anchor``, ``denom``, ``norm_init``) pass straight
+through, so an ablation row is ``make_optimizer("mtadam", params, denom="mean")``. Unknown names or
 hyper-parameters that an optimizer does not take raise a ValueError naming them.
 """
 
@@ -37,7 +37,8 @@ def is_multi_term(name: str) -> bool:
 
 
 def make_optimizer(name: str, params, **hp):
-    """Build optimizer ``name`` on ``params`` with hyper-parameters ``hp`` (None values are dropped)."""
+    """Build optimizer ``name`` on ``params`` with
+    hyper-parameters ``hp`` (None values are dropped)."""
     if name not in _ALLOWED:
         raise ValueError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
     hp = {k: v for k, v in hp.items() if v is not None}

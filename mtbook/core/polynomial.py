@@ -1,4 +1,5 @@
-"""The polynomial of the paper's Sec. 3, shared by chapter 1 (the toy) and chapter 2 (the derivation).
+"""The polynomial of the paper's Sec. 3, shared by chapter 1 (the toy) and chapter 2 (the
+derivation).
 
 A two-parameter linear model ``(x, x^2) . W`` learns ``f(x) = a x + b x^2`` from ``x ~ N(0, 1)``;
 the paper's values are ``a = 1.52, b = -0.29``.

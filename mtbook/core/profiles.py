@@ -37,7 +37,8 @@ def get_profile() -> str:
         return "full" if _cuda_available() else "cpu"
     if value not in PROFILES:
         raise ValueError(
-            f"{ENV_VAR}={os.environ.get(ENV_VAR)!r} is not a profile; use one of {', '.join(PROFILES)}"
+            f"{ENV_VAR}={os.environ.get(ENV_VAR)!r} is not a profile; "
+            f"use one of {', '.join(PROFILES)}"
         )
     return value
 

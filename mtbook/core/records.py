@@ -10,8 +10,8 @@ Two rules keep records honest:
 * **Clean commits only.** A ``cpu`` or ``full`` record is written only by a process whose code was a
   clean commit when it started (no uncommitted change outside ``results/`` and the notebooks' stored
   outputs, ``notebooks/*.ipynb``). Otherwise :class:`DirtyTreeError` says so. A deliberate override,
-  ``MTADAM_ALLOW_DIRTY=1``, writes the record with ``"override_dirty": true``, and the tables and the
-  scoreboard that show it say so.
+  ``MTADAM_ALLOW_DIRTY=1``, writes the record with ``"override_dirty": true``, and the tables and
+  the scoreboard that show it say so.
 * **Compact curves.** Long numeric lists (per-step curves) are stored as base64 float32/int32 arrays
   (:func:`pack`); :func:`load_record` unpacks them, so readers see plain lists.
 
@@ -208,8 +208,8 @@ def _numeric_array(value):
 def pack(value):
     """Long numeric lists -> ``{"__array__": dtype, "shape", "b64"}``; everything else unchanged.
 
-    Integers are stored as int32 (int64 when they do not fit), floats as float32 (curves need no more; metrics are never packed
-    because they are scalars or short lists).
+    Integers are stored as int32 (int64 when they do not fit), floats as float32 (curves need no
+    more; metrics are never packed because they are scalars or short lists).
     """
     if isinstance(value, dict):
         return {k: pack(v) for k, v in value.items()}

@@ -1,8 +1,8 @@
 """Presentation of records: numbers, mean ± SD, markdown tables. Reads records, never writes them.
 
 One place for how the book prints a number: :func:`fmt_num` (significant digits), :func:`mean_sd`
-and :func:`fmt_mean_sd` (sample SD, ddof = 1), :func:`ours_and_paper` (``"46.5 ± 0.3 (46.50)"``: ours
-with the paper's in brackets, so a table stays narrow), :func:`markdown_table`.
+and :func:`fmt_mean_sd` (sample SD, ddof = 1), :func:`ours_and_paper` (``"46.5 ± 0.3 (46.50)"``:
+ours with the paper's in brackets, so a table stays narrow), :func:`markdown_table`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def fmt_mean_sd(values, decimals: int = 1, n: bool = False) -> str:
 
 
 def ours_and_paper(values, paper, decimals: int = 2) -> str:
-    """One narrow cell: ours (mean ± SD) and the paper's number in brackets, ``"46.49 ± 0.30 (46.50)"``."""
+    """One narrow cell: ours (mean ± SD) and the paper's
+    number in brackets, ``"46.49 ± 0.30 (46.50)"``."""
     ours = fmt_mean_sd(values, decimals) if list(values) else "—"
     theirs = (
         "—" if paper is None else (paper if isinstance(paper, str) else f"{paper:.{decimals}f}")
@@ -77,7 +78,8 @@ def ours_and_paper(values, paper, decimals: int = 2) -> str:
 
 
 def diff_mean_sd(a, b) -> tuple[float, float]:
-    """Mean of ``a`` minus mean of ``b`` and the SD of that difference (Welch: sqrt(sa²/na + sb²/nb))."""
+    """Mean of ``a`` minus mean of ``b`` and the SD of
+    that difference (Welch: sqrt(sa²/na + sb²/nb))."""
     ma, sa = mean_sd(a)
     mb, sb = mean_sd(b)
     na, nb = max(len(list(a)), 1), max(len(list(b)), 1)

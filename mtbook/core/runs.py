@@ -30,7 +30,8 @@ def config_for(configs: dict, profile: str | None = None, experiment: str = "exp
 def matching_record(
     experiment: str, method: str, seed: int, config: dict, profile: str | None = None
 ) -> dict | None:
-    """The stored record of that run if its config equals ``config`` (JSON-normalised), else None."""
+    """The stored record of that run if its config
+    equals ``config`` (JSON-normalised), else None."""
     if not has_record(experiment, method, seed, profile):
         return None
     rec = load_record(record_path(experiment, method, seed, profile))

@@ -102,7 +102,8 @@ def train(
     progress=None,
     epoch_callback=None,
 ) -> dict:
-    """Train for ``epochs + epochs_decay`` epochs; return ``dict(curves, steps, diverged, layer_names)``.
+    """Train for ``epochs + epochs_decay`` epochs; return ``dict(curves, steps, diverged,
+    layer_names)``.
 
     ``g_opt`` / ``d_opt``: ``dict(name=..., lr=..., **hyper-parameters)`` for
     :func:`mtbook.core.optim.make_optimizer`. ``ckpt_dir``: a checkpoint per epoch; an existing one

@@ -1,9 +1,10 @@
 """pix2pix's networks (Isola et al. 2017, the authors' PyTorch code), with knobs for small versions.
 
 * :class:`UNetGenerator` -- the U-Net: ``num_downs`` stride-2 4x4 convolutions down (Conv-BatchNorm-
-  LeakyReLU(0.2)), as many transposed convolutions up (ReLU-ConvT-BatchNorm, dropout 0.5 in the three
-  innermost up blocks), skip connections between mirrored layers, tanh output. ``ngf`` = filters of
-  the first layer (64 in the paper), doubling up to ``8 ngf``. pix2pix at 256 px: ``num_downs=8``.
+  LeakyReLU(0.2)), as many transposed convolutions up (ReLU-ConvT-BatchNorm, dropout 0.5 in the
+  three innermost up blocks), skip connections between mirrored layers, tanh output. ``ngf`` =
+  filters of the first layer (64 in the paper), doubling up to ``8 ngf``. pix2pix at 256 px:
+  ``num_downs=8``.
 * :class:`PatchDiscriminator` -- the 70x70 PatchGAN (``n_layers=3``, ``ndf=64``): a grid of
   real/fake logits, each looking at a 70x70 patch of its input (pix2pix: the (input, image) pair).
 * :func:`init_weights` -- pix2pix's N(0, 0.02) initialisation.
@@ -60,7 +61,8 @@ class _UNetBlock(nn.Module):
 
 
 class UNetGenerator(nn.Module):
-    """pix2pix's U-Net generator. Input ``[B, in_ch, S, S]`` with S divisible by ``2**num_downs``."""
+    """pix2pix's U-Net generator. Input ``[B, in_ch,
+    S, S]`` with S divisible by ``2**num_downs``."""
 
     def __init__(
         self,
@@ -89,13 +91,15 @@ class UNetGenerator(nn.Module):
         size = x.shape[-1]
         if x.shape[-2] % (2**self.num_downs) or size % (2**self.num_downs):
             raise ValueError(
-                f"input {tuple(x.shape[-2:])} is not divisible by 2**num_downs = {2**self.num_downs}"
+                f"input {tuple(x.shape[-2:])} is not divisible by "
+                f"2**num_downs = {2**self.num_downs}"
             )
         return self.model(x)
 
 
 class PatchDiscriminator(nn.Module):
-    """The PatchGAN discriminator (70x70 receptive field for ``n_layers=3``) on (input, image) pairs."""
+    """The PatchGAN discriminator (70x70 receptive field
+    for ``n_layers=3``) on (input, image) pairs."""
 
     def __init__(self, in_ch: int = 6, ndf: int = 64, n_layers: int = 3, conditional: bool = True):
         super().__init__()

@@ -15,7 +15,8 @@ import torch
 
 
 def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
-    """The multiplier of the initial rate after ``epoch`` finished epochs, as pix2pix computes it."""
+    """The multiplier of the initial rate after ``epoch``
+    finished epochs, as pix2pix computes it."""
     if n_epochs < 0 or n_epochs_decay < 0:
         raise ValueError(
             f"n_epochs and n_epochs_decay must be >= 0, got {n_epochs}, {n_epochs_decay}"
@@ -24,7 +25,8 @@ def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float
 
 
 def make_scheduler(optimizer, n_epochs: int, n_epochs_decay: int):
-    """A ``LambdaLR`` stepping once per epoch with :func:`linear_decay_factor` (constant if no decay)."""
+    """A ``LambdaLR`` stepping once per epoch with
+    :func:`linear_decay_factor` (constant if no decay)."""
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda epoch: linear_decay_factor(epoch, n_epochs, n_epochs_decay)
     )

@@ -32,7 +32,8 @@ def set_requires_grad(nets, flag: bool):
 
 
 def jitter(*images: torch.Tensor, size: int, generator: torch.Generator):
-    """pix2pix's augmentation: resize to size*286/256, one random crop and one flip for all ``images``."""
+    """pix2pix's augmentation: resize to size*286/256,
+    one random crop and one flip for all ``images``."""
     big = int(round(size * 286 / 256))
     if big <= size:
         return images
@@ -51,8 +52,8 @@ def predict(
     """``G(x)`` in [-1, 1] on the CPU (G may be on a GPU), ``batch_size`` images at a time.
 
     ``mode="eval"``: eval-mode BatchNorm (running statistics), no dropout. ``mode="train"``: as
-    pix2pix's and CycleGAN's ``test.py`` do without ``--eval``: batch statistics and dropout on, on a
-    copy of G (so the running statistics of G are not changed by testing).
+    pix2pix's and CycleGAN's ``test.py`` do without ``--eval``: batch statistics and dropout on, on
+    a copy of G (so the running statistics of G are not changed by testing).
     """
     if mode not in ("eval", "train"):
         raise ValueError(f"predict mode must be 'eval' or 'train', got {mode!r}")

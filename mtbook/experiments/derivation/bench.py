@@ -1,7 +1,8 @@
 """The test bench of the derivation chapter (notebooks/02_derivation): two badly scaled terms.
 
-The polynomial of the paper's Sec. 3 (see :mod:`mtbook.core.polynomial`), ``f(x) = a x + b x^2``, learnt by a
-model with two "layers" -- the scalar coefficients ``w1`` of x and ``w2`` of x^2 -- from two terms:
+The polynomial of the paper's Sec. 3 (see :mod:`mtbook.core.polynomial`), ``f(x) = a x + b x^2``,
+learnt by a model with two "layers" -- the scalar coefficients ``w1`` of x and ``w2`` of x^2 -- from
+two terms:
 
 * ``f^1 = mean t^2`` (L2, the anchor: its gradient vanishes as the fit improves),
 * ``f^2 = c * mean |t|`` (L1 with a weight ``c``: its gradient keeps magnitude ~c, see chapter 1),
@@ -47,7 +48,8 @@ def init_params() -> list[torch.Tensor]:
 
 
 def term_grads(params, x: torch.Tensor, c: float, ab=PAPER_AB):
-    """``grads[i][l]``: gradient of term i (0: L2 anchor, 1: c * L1) on layer l; and the two losses."""
+    """``grads[i][l]``: gradient of term i (0: L2 anchor,
+    1: c * L1) on layer l; and the two losses."""
     w1, w2 = params
     W = torch.stack([w1, w2])
     t = residual(W, x, *ab)
@@ -69,7 +71,8 @@ def train(
     every: int = 1,
     ab=PAPER_AB,
 ) -> dict:
-    """Run ``step(params, grads, lr)`` for ``steps`` batches from w = 0; curves every ``every`` steps.
+    """Run ``step(params, grads, lr)`` for ``steps`` batches from w = 0; curves every ``every``
+    steps.
 
     Curves: ``param_err`` = ||(w1, w2) - (a, b)||, ``l2`` (the anchor's loss), ``update`` (size of
     the parameter change of that step), and ``W`` (the parameters, for exact comparisons).
@@ -160,7 +163,8 @@ def recorded_run(
 
 
 def save_comparison(name: str, metrics: dict, config: dict, profile: str | None = None) -> None:
-    """Record a number the chapter derives from several runs (e.g. a maximum trajectory difference)."""
+    """Record a number the chapter derives from several
+    runs (e.g. a maximum trajectory difference)."""
     profile = profile or get_profile()
     rec = matching_record(EXPERIMENT, name, 0, config, profile)
     if rec is None or rec["metrics"] != load_record_metrics(metrics):

@@ -1,7 +1,8 @@
 """MNIST with ten loss terms (paper Sec. 5.1, Table 1).
 
 ``spec`` (the paper's table, methods, draws, CONFIG per profile, claims) · ``model`` (terms,
-per-term gradients, data) · ``run`` (training, the grid) · ``plots`` (tables and figures from records).
+per-term gradients, data) · ``run`` (training, the grid) · ``plots`` (tables and figures from
+records).
 """
 
 from .model import *  # noqa: F401,F403

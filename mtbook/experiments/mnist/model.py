@@ -2,8 +2,8 @@
 
 * :func:`draw_weights` -- the two weight draws: the paper's U(1, 1000) for all ten classes, and the
   authors' public script's w_0 = 1, w_1..9 ~ U(0, 1000).
-* :func:`class_terms` -- the ten terms ``term_i = w_i * sum_{j: y_j = i} NLL_j / B``. Their sum is the
-  class-weighted mean NLL; a class absent from the batch gives a zero term (never NaN).
+* :func:`class_terms` -- the ten terms ``term_i = w_i * sum_{j: y_j = i} NLL_j / B``. Their sum is
+  the class-weighted mean NLL; a class absent from the batch gives a zero term (never NaN).
 * :func:`per_term_grads` -- the gradient of every term from a forward/backward on that class's
   sub-batch only (exact: the terms depend on disjoint samples and the network has no batch norm).
 * :func:`load_mnist` -- the real MNIST files (verified), normalised, with stratified subsets.
@@ -65,14 +65,16 @@ def class_terms(
 
 
 def weighted_loss(log_probs: torch.Tensor, target: torch.Tensor, weights) -> torch.Tensor:
-    """The weighted sum of the ten terms, ``sum_j w_{y_j} NLL_j / B`` (what SGD/RMSProp/Adam minimise)."""
+    """The weighted sum of the ten terms, ``sum_j w_{y_j}
+    NLL_j / B`` (what SGD/RMSProp/Adam minimise)."""
     w = torch.as_tensor(weights, dtype=log_probs.dtype, device=log_probs.device)
     nll = F.nll_loss(log_probs, target, reduction="none")
     return (w[target] * nll).sum() / log_probs.shape[0]
 
 
 def authors_terms(log_probs: torch.Tensor, target: torch.Tensor, weights) -> torch.Tensor:
-    """The terms as the authors' script defines them: ``nll_loss(weight=onehot_i * w_i)``, mean reduction.
+    """The terms as the authors' script defines them: ``nll_loss(weight=onehot_i * w_i)``, mean
+    reduction.
 
     Mean reduction divides by the summed weights of the batch's targets, ``w_i * n_i``: the weight
     cancels (the term is the plain mean NLL of class i) and an absent class gives 0/0 = NaN.
@@ -140,7 +142,8 @@ def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
 
 
 def stratified_subset(labels: torch.Tensor, size: int | None, seed: int = 1234) -> torch.Tensor:
-    """Indices of a class-stratified random subset of about ``size`` samples (all, in order, if None).
+    """Indices of a class-stratified random subset of about ``size`` samples (all, in order, if
+    None).
 
     Each class keeps ``round(size * its share)`` samples, so the total can differ from ``size`` by a
     few (20,000 of MNIST's training set gives 19,999); the records store the actual number.

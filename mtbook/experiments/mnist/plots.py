@@ -57,7 +57,8 @@ def gaps_to_paper(records: list[dict], draws=None) -> list[dict]:
 
 
 def lightest_weight_ratio(record: dict) -> float:
-    """min_i w_i / median_i w_i of a run's drawn weights (how much lighter the lightest digit is)."""
+    """min_i w_i / median_i w_i of a run's drawn weights
+    (how much lighter the lightest digit is)."""
     w = np.asarray(record["extra"]["details"]["drawn_weights"])
     return float(w.min() / np.median(w))
 
@@ -65,7 +66,8 @@ def lightest_weight_ratio(record: dict) -> float:
 def plot_lightest_weight(
     records: list[dict], methods=("adam", "rmsprop_lr1e-3", "mtadam"), ax=None
 ):
-    """Test accuracy of every run against min w / median w, one colour per method, one marker per draw."""
+    """Test accuracy of every run against min w / median
+    w, one colour per method, one marker per draw."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()

@@ -163,10 +163,11 @@ def draw_invariance(
     data: MNISTData, steps: int, eps: float, seed: int = 0, batch_size: int = 64
 ) -> list[float]:
     """Train MTAdam on the two weight draws side by side (same seed, batches, dropout masks) and
-    return, after each step, the relative distance ``||theta_paper - theta_script|| / ||theta_paper||``.
+    return, after each step, the relative distance ``||theta_paper - theta_script|| /
+    ||theta_paper||``.
 
-    With ``norm_init="first"`` MTAdam is invariant to the term weights up to its ``eps``: this measures
-    how far "up to eps" (and float rounding) takes two runs apart.
+    With ``norm_init="first"`` MTAdam is invariant to the term weights up to its ``eps``: this
+    measures how far "up to eps" (and float rounding) takes two runs apart.
     """
     models, opts, weights = {}, {}, {}
     for draw in DRAWS:

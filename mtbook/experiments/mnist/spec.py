@@ -58,11 +58,11 @@ DRAWS = {
 
 # SGD is the one method here that is not invariant to the overall scale of the loss: the weighted
 # sum is ~500x a plain NLL, so at lr 1e-3 SGD takes ~500x larger steps than on the unweighted loss.
-# "sgd_momentum_norm" divides the drawn weights by their mean (same imbalance, unit mean weight), which
-# separates the effect of the imbalance from that of the overall scale. The paper has one SGD row;
-# both of ours are printed beside it.
-# RMSProp at its PyTorch default lr 1e-2 collapses in some runs here; "rmsprop_lr1e-3" is the same at
-# Adam's lr. Both are printed beside the paper's one RMSProp row.
+# "sgd_momentum_norm" divides the drawn weights by their mean (same imbalance, unit mean weight),
+# which separates the effect of the imbalance from that of the overall scale. The paper has one SGD
+# row; both of ours are printed beside it.
+# RMSProp at its PyTorch default lr 1e-2 collapses in some runs here; "rmsprop_lr1e-3" is the same
+# at Adam's lr. Both are printed beside the paper's one RMSProp row.
 PAPER_TABLE1["sgd_momentum_norm"] = PAPER_TABLE1["sgd_momentum"]
 PAPER_TABLE1["rmsprop_lr1e-3"] = PAPER_TABLE1["rmsprop"]
 

@@ -18,7 +18,8 @@ TERM_NAMES = ["L1", "GAN"]
 
 
 def build_models(cfg: dict, seed: int):
-    """(G, D) for a config with ``ngf, num_downs, ndf, n_layers``, initialised from ``seed`` on the CPU."""
+    """(G, D) for a config with ``ngf, num_downs, ndf,
+    n_layers``, initialised from ``seed`` on the CPU."""
     torch.manual_seed(seed)
     G = init_weights(UNetGenerator(ngf=cfg["ngf"], num_downs=cfg["num_downs"]))
     D = init_weights(PatchDiscriminator(ndf=cfg["ndf"], n_layers=cfg["n_layers"]))

@@ -22,7 +22,8 @@ METRICS = [("L1", 2), ("L2", 0), ("NMSE", 3), ("FID", 2)]  # the paper's columns
 
 
 def paper_rows(maps: bool = False) -> list[dict]:
-    """The paper's Table 4 (facades, or maps -> aerial) as rows for ``markdown_table``, with its row names."""
+    """The paper's Table 4 (facades, or maps -> aerial) as
+    rows for ``markdown_table``, with its row names."""
     table = PAPER_TABLE4_MAPS if maps else PAPER_TABLE4
     names = {k: m["label"] for k, m in METHODS.items()}
     names["hyperband"] = (
@@ -54,7 +55,8 @@ def values(records: list[dict], method: str, metric: str) -> list[float]:
 
 
 def table_rows(records: list[dict]) -> list[dict]:
-    """One row per method: each paper metric as "ours mean ± SD (paper)", plus PSNR / SSIM (ours only)."""
+    """One row per method: each paper metric as "ours
+    mean ± SD (paper)", plus PSNR / SSIM (ours only)."""
     paper = _paper(records)[0]
     groups = by_method(records)
     rows = []
@@ -88,7 +90,8 @@ TABLE_COLUMNS = ["method", "n", "L1", "L2", "NMSE", "FID", "PSNR", "SSIM"]
 def table_markdown(records: list[dict], profile: str) -> str:
     head = (
         f"**Table 4, {_paper(records)[1]}, test set, profile `{profile}`**: ours as mean ± SD over "
-        f"n seeds, the paper's number in brackets. L1/L2 in 0-255 pixel units, NMSE = sum (y - yhat)^2 / "
+        "n seeds, the paper's number in brackets. L1/L2 in 0-255 pixel units, "
+        "NMSE = sum (y - yhat)^2 / "
         f"sum y^2, PSNR in dB, SSIM (ours only). Records: {provenance(records)}.\n\n"
     )
     return head + markdown_table(table_rows(records), TABLE_COLUMNS)
@@ -130,7 +133,8 @@ def plot_val_curves(records: list[dict], metric: str = "L1", methods=CURVE_METHO
 
 
 def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed: int = 0):
-    """Figure: rows = test images; columns = input (labels), each method's output, target (photo)."""
+    """Figure: rows = test images; columns = input
+    (labels), each method's output, target (photo)."""
     import matplotlib.pyplot as plt
 
     paths = {m: samples_path(profile, m, seed) for m in methods}
@@ -161,7 +165,8 @@ def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed:
 
 
 def plot_effective_weights(record: dict, ax=None):
-    """MTAdam's weight of the GAN term relative to L1, ``n^L1_l / n^GAN_l``, per layer over training."""
+    """MTAdam's weight of the GAN term relative to L1,
+    ``n^L1_l / n^GAN_l``, per layer over training."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots()[1]

@@ -31,7 +31,8 @@ def samples_path(profile: str, method: str, seed: int, experiment: str = "pix2pi
 
 
 def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
-    """The generator's optimizer (registry spec) and the discriminator's Adam, from a row's settings."""
+    """The generator's optimizer (registry spec) and
+    the discriminator's Adam, from a row's settings."""
     g = dict(name=optimizer, lr=cfg["lr"])
     if optimizer in ("adam", "mtadam"):
         g.update(beta1=beta1, beta2=cfg["beta2"])
@@ -148,7 +149,8 @@ def hyperband_objective(cfg: dict) -> str:
 
 
 def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
-    """Optuna Hyperband over lambda2 (lambda1 = 100); the best trial's test metrics and all trials."""
+    """Optuna Hyperband over lambda2 (lambda1 = 100);
+    the best trial's test metrics and all trials."""
     exp = experiment_name(cfg)
     objective = hyperband_objective(cfg)
     key = "FID" if objective == "val FID" else "L1"

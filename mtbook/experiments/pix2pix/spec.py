@@ -19,20 +19,22 @@ weights, setting lambda1 to 100 (which implies a 1:1 ratio between the two terms
 literally: lambda1 = 100 with lambda2 = 1 is the prescribed 100:1 setting, not 1:1. Its name (equal
 weights), its parenthesis (a 1:1 ratio) and the Adam-equal vs Adam-prescribed gap of Table 4 and
 Fig. 4 all say 1:1; "setting lambda1 to 1" (or lambda2 to 100) is the likely intent. For Adam,
-RMSProp and MTAdam, lambda1 = lambda2 = 1 and lambda1 = lambda2 = 100 are the same run up to eps (the
-update is invariant to a common scale of the loss); only SGD would move 100x faster with the latter.
+RMSProp and MTAdam, lambda1 = lambda2 = 1 and lambda1 = lambda2 = 100 are the same run up to eps
+(the update is invariant to a common scale of the loss); only SGD would move 100x faster with the
+latter.
 
-The Hyperband row searches lambda2 with lambda1 = 100 fixed: the paper searches "on lambda2", calls 1
-its "original value", and reports a chosen lambda of 162.89 whose L1 (54.12) sits next to Adam-equal
-(54.92), which fits a GAN:L1 ratio of 1.6:1 (lambda1 = 100), not one of 16000:1 (lambda1 = 1).
+The Hyperband row searches lambda2 with lambda1 = 100 fixed: the paper searches "on lambda2", calls
+1 its "original value", and reports a chosen lambda of 162.89 whose L1 (54.12) sits next to
+Adam-equal (54.92), which fits a GAN:L1 ratio of 1.6:1 (lambda1 = 100), not one of 16000:1
+(lambda1 = 1).
 
 Hyper-parameters: lr 2e-4 for every generator optimizer ("the learning rate as found in each
-method"); betas (0.9, 0.999) for Adam and MTAdam (beta3 = 0.9), as the paper's Sec. 5 states "for all
-Adam and MTAdam experiments", and for the discriminator's Adam too (pix2pix's own code uses beta1 =
-0.5: the extra row ``adam_prescribed_b05`` runs that recipe); SGD momentum 0.9; RMSProp's PyTorch
-defaults otherwise. Where the paper is silent, ``full`` follows the original method: 100 epochs at
-the initial rate and 100 with linear decay to zero, batch 1, jitter, test images generated with the
-generator in training mode (pix2pix's ``test.py`` without ``--eval``). Metrics:
+method"); betas (0.9, 0.999) for Adam and MTAdam (beta3 = 0.9), as the paper's Sec. 5 states "for
+all Adam and MTAdam experiments", and for the discriminator's Adam too (pix2pix's own code uses
+beta1 = 0.5: the extra row ``adam_prescribed_b05`` runs that recipe); SGD momentum 0.9; RMSProp's
+PyTorch defaults otherwise. Where the paper is silent, ``full`` follows the original method: 100
+epochs at the initial rate and 100 with linear decay to zero, batch 1, jitter, test images generated
+with the generator in training mode (pix2pix's ``test.py`` without ``--eval``). Metrics:
 :mod:`mtbook.core.metrics`.
 """
 
@@ -44,7 +46,8 @@ EXPERIMENT = "pix2pix"
 PRESCRIBED = (100.0, 1.0)
 EQUAL = (1.0, 1.0)
 
-# beta1: the generator's and the discriminator's Adam/MTAdam beta1 (0.9: the paper; 0.5: pix2pix's code)
+# beta1: the generator's and the discriminator's Adam/MTAdam beta1 (0.9: the paper; 0.5: pix2pix's
+# code)
 METHODS = {
     "sgd_momentum": dict(
         label="SGD-Momentum (equal weights)", optimizer="sgd", lambdas=EQUAL, beta1=0.9
@@ -118,9 +121,9 @@ CONFIG = {
         fid_per_epoch=False,
         threads=1,
     ),
-    # about an hour for the whole table (3 seeds) on 2 CPU cores: 64 px, a 16-filter U-Net (6 levels)
-    # and a 3-layer PatchGAN, batch 8, 40 epochs (2000 steps), constant lr, eval-mode test images
-    # (batch statistics of batch 8 in training; see the chapter). One thread per run.
+    # about an hour for the whole table (3 seeds) on 2 CPU cores: 64 px, a 16-filter U-Net
+    # (6 levels) and a 3-layer PatchGAN, batch 8, 40 epochs (2000 steps), constant lr, eval-mode
+    # test images (batch statistics of batch 8 in training; see the chapter). One thread per run.
     "cpu": dict(
         _COMMON,
         seeds=[0, 1, 2],
@@ -144,7 +147,8 @@ CONFIG = {
         threads=1,
     ),
     # the paper's settings where it gives them (betas, lr, lambdas, 40 Hyperband trials), else
-    # pix2pix's: 256 px, U-Net-256, 70x70 PatchGAN, batch 1, jitter, 100 + 100 epochs, train-mode test
+    # pix2pix's: 256 px, U-Net-256, 70x70 PatchGAN, batch 1, jitter, 100 + 100 epochs, train-mode
+    # test
     "full": dict(
         _COMMON,
         seeds=[0],
@@ -173,8 +177,8 @@ DATASETS = ("facades", "maps")
 
 
 def config(profile: str | None = None, dataset: str = "facades") -> dict:
-    """The settings of a profile. ``dataset="maps"`` (maps -> aerial) exists at ``full`` only: the maps
-    set is downloaded on demand (not in the offline data directory)."""
+    """The settings of a profile. ``dataset="maps"`` (maps -> aerial) exists at ``full`` only: the
+    maps set is downloaded on demand (not in the offline data directory)."""
     cfg = config_for(CONFIG, profile, EXPERIMENT)
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; use one of {', '.join(DATASETS)}")

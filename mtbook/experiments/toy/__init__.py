@@ -1,4 +1,5 @@
-"""The polynomial toy of the paper's Sec. 3 (Figs. 1 and 5): ``run`` (training, records), ``plots``."""
+"""The polynomial toy of the paper's Sec. 3 (Figs.
+1 and 5): ``run`` (training, records), ``plots``."""
 
 from .plots import plot_curves, summary_rows  # noqa: F401
 from .run import *  # noqa: F401,F403

@@ -55,7 +55,8 @@ def ab_draws(n: int, seed: int = 2021) -> list[tuple[float, float]]:
 
 
 def l1_grad(t: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    """Gradient of mean |t| w.r.t. W: mean of sign(t) (x, x^2). Its size does not shrink as t -> 0."""
+    """Gradient of mean |t| w.r.t. W: mean of sign(t)
+    (x, x^2). Its size does not shrink as t -> 0."""
     return (torch.sign(t).unsqueeze(1) * X).mean(0)
 
 
@@ -65,10 +66,11 @@ def l2_grad(t: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
 
 
 def objective_grad(objective: str, W: torch.Tensor, x: torch.Tensor, a: float, b: float):
-    """The gradient Adam receives for ``objective`` on batch ``x``, with the batch's L1 and L2 losses.
+    """The gradient Adam receives for ``objective`` on batch ``x``, with the batch's L1 and L2
+    losses.
 
-    The gradients are written out (d|t|/dt = sign t, dt^2/dt = 2t); ``tests/test_toy.py`` checks them
-    against autograd. Returns ``(grad, l1, l2)`` with the losses as floats.
+    The gradients are written out (d|t|/dt = sign t, dt^2/dt = 2t); ``tests/test_toy.py`` checks
+    them against autograd. Returns ``(grad, l1, l2)`` with the losses as floats.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
@@ -99,7 +101,8 @@ def train(
     seed: int,
     every: int = 1,
 ) -> dict:
-    """Adam (torch.optim.Adam, defaults but ``lr``) from W = 0 on ``objective``; curves every ``every`` steps.
+    """Adam (torch.optim.Adam, defaults but ``lr``) from W = 0 on ``objective``; curves every
+    ``every`` steps.
 
     Curves: ``loss`` (the objective's own loss: L1 for l1 and l1_scaled, L2 for l2), ``l1``, ``l2``,
     ``grad_norm`` (norm of the gradient Adam receives) and ``param_err`` (||W - (a, b)||).
@@ -170,7 +173,8 @@ def _one(objective: str, draw: int, a: float, b: float, cfg: dict, lr: float, pr
 
 
 def run_all(profile: str | None = None, verbose: bool = True) -> dict:
-    """Every toy run of ``profile`` (reusing records): returns ``{"main": {obj: rec}, "draws": [...], "lrs": {...}}``.
+    """Every toy run of ``profile`` (reusing records): returns ``{"main": {obj: rec}, "draws":
+    [...], "lrs": {...}}``.
 
     ``main``: the paper's (a, b) at the default lr; ``draws``: one ``{obj: rec}`` per extra (a, b);
     ``lrs``: ``{lr: {obj: rec}}`` for the extra learning rates (paper's (a, b)).
