@@ -83,7 +83,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from mtbook.experiments import toy
-from mtbook.core.records import figure_path, results_dir
+from mtbook.core.records import figure_path, relpath, results_dir
 from mtbook.core.report import markdown_table
 
 # %% [markdown]
@@ -125,7 +125,7 @@ print("(a, b) draws:", toy.ab_draws(cfg["draws"], cfg["draw_seed"]))
 # %%
 runs = toy.run_all(PROFILE, verbose=False)
 main = runs["main"]
-print("records in", results_dir(PROFILE) / toy.EXPERIMENT)
+print("records in", relpath(results_dir(PROFILE) / toy.EXPERIMENT))
 
 # %% [markdown]
 # (toy-fig1)=
