@@ -24,18 +24,13 @@ Numbers come from :data:`~.spec.PAPER_TABLE1` and the records' ``metrics.test_ac
 
 from __future__ import annotations
 
-import math
-
-from ...core.claims import Claim, Result
+from ...core.claims import Claim, Result, judge_baselines, measure_recovery, recovery_verdict
 from ...core.records import load_records
-from ...core.report import diff_mean_sd, fmt_mean_sd, mean_sd
+from ...core.report import fmt_mean_sd
 from .spec import DRAWS, EXPERIMENT, METHODS, PAPER_TABLE1, method_key
 
 CHAPTER = "notebooks/03_mnist"
 LABELS = {"paper": "mnist-table1", "script": "mnist-draws"}
-MIN_SEEDS = 3  # fewer runs per row: never "reproduces" about a difference
-SIGNIFICANT = 2.0  # "far above" / "below": by more than this many SD of the difference
-CLOSE_FRACTION = 0.1  # "close": within 1 pooled SD, or within this fraction of the gap
 RECOVERY = ("mtadam", "adam_equal", "adam")
 BASELINES = ("sgd_momentum", "rmsprop", "adam")  # the paper's rows on the weighted sum
 SHORT = {"adam_equal": "Adam-equal", "sgd_momentum": "SGD"}
@@ -66,42 +61,20 @@ def _result(ours: str, seeds: int, verdict: str, reason: str, used: list[dict]) 
     return res
 
 
-def pooled_sd(a, b) -> float:
-    return math.sqrt((mean_sd(a)[1] ** 2 + mean_sd(b)[1] ** 2) / 2)
-
-
-def _with_n(ok: bool, n: int, reason: str) -> tuple[str, str]:
-    if ok:
-        return ("partly", "n < 3: " + reason) if n < MIN_SEEDS else ("reproduces", reason)
-    return "", reason
-
-
 def judge_recovery(m, e, a) -> tuple[str, str]:
     """(verdict, reason) of "M close to E, far above A" (higher is better); see the module doc."""
-    slack = max(pooled_sd(m, e), CLOSE_FRACTION * (mean_sd(e)[0] - mean_sd(a)[0]))
-    close = mean_sd(m)[0] >= mean_sd(e)[0] - slack
-    d, sd = diff_mean_sd(m, a)
-    above = d > SIGNIFICANT * sd
-    not_close, not_above = ("" if close else "not "), ("" if above else "not ")
+    r = measure_recovery(m, e, a, "higher")
     reason = (
-        f"MTAdam {mean_sd(m)[0] - mean_sd(e)[0]:+.2f} vs Adam-equal ({not_close}close: "
-        f"limit {slack:.2f}); {not_above}above Adam by > 2 SD of the difference "
-        f"({d:+.2f} ± {sd:.2f})"
+        f"MTAdam {r.gap:+.2f} vs Adam-equal ({'' if r.close else 'not '}close: "
+        f"limit {r.slack:.2f}); {'' if r.better else 'not '}above Adam by > 2 SD of the difference "
+        f"({r.diff:+.2f} ± {r.diff_sd:.2f})"
     )
-    verdict, reason = _with_n(close and above, min(len(m), len(e), len(a)), reason)
-    return verdict or ("partly" if close or above else "does not"), reason
+    return recovery_verdict(r, reason)
 
 
 def judge_suffer(reference, baselines: dict) -> tuple[str, str]:
     """(verdict, reason) of "every baseline below the reference by > 2 SD of the difference"."""
-    below, parts = [], []
-    for name, values in baselines.items():
-        d, sd = diff_mean_sd(reference, values)
-        below.append(d > SIGNIFICANT * sd)
-        parts.append(f"{name} {-d:+.2f} ± {sd:.2f}{'' if below[-1] else ' (not significant)'}")
-    n = min([len(reference)] + [len(v) for v in baselines.values()])
-    verdict, reason = _with_n(all(below), n, "vs Adam-equal: " + ", ".join(parts))
-    return verdict or ("partly" if any(below) else "does not"), reason
+    return judge_baselines(reference, baselines, "higher", "Adam-equal")
 
 
 def _claim_rule(methods, judge):

@@ -28,18 +28,22 @@ over the last half of its epochs. The paper's numbers come from :data:`~.spec.PA
 
 from __future__ import annotations
 
-import math
-
-from ...core.claims import Claim, Result
+from ...core.claims import (
+    SIGNIFICANT,
+    Claim,
+    Result,
+    judge_baselines,
+    measure_recovery,
+    pooled_sd,
+    recovery_verdict,
+    with_n,
+)
 from ...core.metrics import FID_UNAVAILABLE, FID_WEIGHTS_FILE
 from ...core.records import load_records
-from ...core.report import diff_mean_sd, fmt_mean_sd, mean_sd
+from ...core.report import diff_mean_sd, fmt_mean_sd
 from .spec import EXPERIMENT, PAPER_HYPERBAND_LAMBDA, PAPER_TABLE4, PAPER_TABLE4_MAPS
 
 CHAPTER = "notebooks/04_pix2pix"
-MIN_SEEDS = 3  # fewer runs per row: never "reproduces" about a difference
-SIGNIFICANT = 2.0  # "better" / "worse": by more than this many SD of the difference
-CLOSE_FRACTION = 0.1  # "close": within 1 pooled SD, or within this fraction of the gap
 SHORT = {
     "sgd_momentum": "SGD",
     "rmsprop": "RMSProp",
@@ -100,41 +104,20 @@ def _ours(vals: dict, decimals: int = 2) -> str:
 # --------------------------------------------------------------------------- the rules
 
 
-def pooled_sd(a, b) -> float:
-    return math.sqrt((mean_sd(a)[1] ** 2 + mean_sd(b)[1] ** 2) / 2)
-
-
-def _with_n(ok: bool, n: int, reason: str) -> tuple[str, str]:
-    if ok:
-        return ("partly", "n < 3: " + reason) if n < MIN_SEEDS else ("reproduces", reason)
-    return "", reason
-
-
 def judge_recovery(m, p, e) -> tuple[str, str]:
     """(verdict, reason) of "M close to P and below E" (lower is better); see the module doc."""
-    slack = max(pooled_sd(m, p), CLOSE_FRACTION * (mean_sd(e)[0] - mean_sd(p)[0]))
-    close = mean_sd(m)[0] <= mean_sd(p)[0] + slack
-    d, sd = diff_mean_sd(e, m)
-    better = d > SIGNIFICANT * sd
+    r = measure_recovery(m, p, e, "lower")
     reason = (
-        f"MTAdam {mean_sd(m)[0] - mean_sd(p)[0]:+.2f} vs Adam-prescribed "
-        f"({'' if close else 'not '}close: limit {slack:.2f}); {'' if better else 'not '}"
-        f"below Adam-equal by > 2 SD of the difference ({-d:+.2f} ± {sd:.2f})"
+        f"MTAdam {r.gap:+.2f} vs Adam-prescribed "
+        f"({'' if r.close else 'not '}close: limit {r.slack:.2f}); {'' if r.better else 'not '}"
+        f"below Adam-equal by > 2 SD of the difference ({r.diff:+.2f} ± {r.diff_sd:.2f})"
     )
-    verdict, reason = _with_n(close and better, min(len(m), len(p), len(e)), reason)
-    return verdict or ("partly" if close or better else "does not"), reason
+    return recovery_verdict(r, reason)
 
 
 def judge_hurt(reference, baselines: dict) -> tuple[str, str]:
     """(verdict, reason) of "every baseline above the reference by > 2 SD of the difference"."""
-    above, parts = [], []
-    for name, values in baselines.items():
-        d, sd = diff_mean_sd(values, reference)
-        above.append(d > SIGNIFICANT * sd)
-        parts.append(f"{name} {d:+.2f} ± {sd:.2f}{'' if above[-1] else ' (not significant)'}")
-    n = min([len(reference)] + [len(v) for v in baselines.values()])
-    verdict, reason = _with_n(all(above), n, "vs Adam-prescribed: " + ", ".join(parts))
-    return verdict or ("partly" if any(above) else "does not"), reason
+    return judge_baselines(reference, baselines, "lower", "Adam-prescribed")
 
 
 def judge_hyperband(h, m) -> tuple[str, str]:
@@ -145,7 +128,7 @@ def judge_hyperband(h, m) -> tuple[str, str]:
     if d > SIGNIFICANT * sd:
         return "does not", reason + ": better by > 2 SD of the difference"
     if d <= pooled:
-        return _with_n(
+        return with_n(
             True,
             min(len(h), len(m)),
             f"{reason}: not better by more than 1 pooled SD ({pooled:.2f})",
