@@ -71,7 +71,7 @@ def table_rows(records: list[dict]) -> list[dict]:
         for metric, dec in METRICS:
             v = values(records, method, metric)
             if metric == "FID" and rs and not v:
-                row[metric] = f"{FID_UNAVAILABLE} ({p.get(metric, '—')})"
+                row[metric] = f"n/a ({p.get(metric, '—')})"  # FID_UNAVAILABLE, said in the caption
             else:
                 row[metric] = (
                     ours_and_paper(v, p.get(metric), dec)
@@ -92,7 +92,8 @@ def table_markdown(records: list[dict], profile: str) -> str:
         f"**Table 4, {_paper(records)[1]}, test set, profile `{profile}`**: ours as mean ± SD over "
         "n seeds, the paper's number in brackets. L1/L2 in 0-255 pixel units, "
         "NMSE = sum (y - yhat)^2 / "
-        f"sum y^2, PSNR in dB, SSIM (ours only). Records: {provenance(records)}.\n\n"
+        f"sum y^2, PSNR in dB, SSIM (ours only). FID where it says n/a: {FID_UNAVAILABLE}. "
+        f"Records: {provenance(records)}.\n\n"
     )
     return head + markdown_table(table_rows(records), TABLE_COLUMNS)
 
