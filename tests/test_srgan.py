@@ -135,6 +135,7 @@ def test_smoke_grids_write_records_with_the_perceptual_label(tmp_path, monkeypat
     stamp = json.loads(path.read_text())["timestamp"]
     S.run_all("smoke", methods=["adam_equal"], verbose=False)
     assert json.loads(path.read_text())["timestamp"] == stamp
+    assert [r["_path"] for r in S.run_all("smoke", stored_only=True)] == [r["_path"] for r in recs]
     mot = S.run_motivation("smoke", verbose=False)
     assert {r["method"] for r in mot} == set(S.MOTIVATION_RUNS)
     assert all(len(r["curves"]["val"]) == cfg["epochs"] for r in mot)
@@ -195,3 +196,10 @@ def test_fid_path_takes_images_of_different_sizes(monkeypatch):
     ]
     assert R.fid_of(imgs, imgs) == pytest.approx(0.0, abs=1e-6)
     assert R.fid_of(imgs, [255 - x for x in imgs]) > 0.01
+
+
+def test_stored_only_never_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    assert S.run_all("smoke", stored_only=True) == []
+    assert S.run_motivation("smoke", stored_only=True) == []
+    assert not (tmp_path / "results").exists()

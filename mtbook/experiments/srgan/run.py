@@ -21,7 +21,7 @@ from ...core.metrics import (
 from ...core.profiles import device as default_device
 from ...core.profiles import get_profile
 from ...core.records import results_dir
-from ...core.runs import run_grid
+from ...core.runs import matching_record, run_grid
 from . import model as M
 from .spec import (
     EXPERIMENT,
@@ -286,6 +286,17 @@ def motivation_config(name: str, cfg: dict) -> dict:
     )
 
 
+def stored_records(jobs: list[dict], profile: str) -> list[dict]:
+    """The stored records matching ``jobs`` (same config); prints the runs that have none."""
+    recs = [
+        matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
+    ]
+    missing = [f"{j['method']} seed {j['seed']}" for j, r in zip(jobs, recs) if r is None]
+    if missing:
+        print(f"no stored record (not trained here): {', '.join(missing)}")
+    return [r for r in recs if r is not None]
+
+
 def _state_data(state: dict, cfg: dict) -> dict:
     if "data" not in state:
         state["data"] = M.load_data(cfg)
@@ -293,9 +304,16 @@ def _state_data(state: dict, cfg: dict) -> dict:
 
 
 def run_all(
-    profile: str | None = None, methods=None, verbose: bool = True, seeds=None
+    profile: str | None = None,
+    methods=None,
+    verbose: bool = True,
+    seeds=None,
+    stored_only: bool = False,
 ) -> list[dict]:
-    """Table 6: the bicubic row and every row x seed of ``profile`` (matching records reused)."""
+    """Table 6: the bicubic row and every row x seed of ``profile`` (matching records reused).
+
+    ``stored_only=True``: never train; return the matching stored records (missing runs are named).
+    """
     profile = profile or get_profile()
     cfg = config(profile)
     if seeds is not None:
@@ -335,6 +353,8 @@ def run_all(
 
     per_run = cfg["steps_per_epoch"] * (cfg["epochs"] + cfg.get("epochs_decay", 0))
     units = {"bicubic": 0, "hyperband": per_run * cfg["hb_trials"]}
+    if stored_only:
+        return stored_records(jobs, profile)
     return run_grid(
         jobs,
         run,
@@ -346,9 +366,14 @@ def run_all(
 
 
 def run_motivation(
-    profile: str | None = None, runs=None, verbose: bool = True, seeds=None
+    profile: str | None = None,
+    runs=None,
+    verbose: bool = True,
+    seeds=None,
+    stored_only: bool = False,
 ) -> list[dict]:
-    """Fig. 2 / Fig. 6: the six two-term runs x seeds (records under ``srgan-motivation``)."""
+    """Fig. 2 / Fig. 6: the six two-term runs x seeds (records under ``srgan-motivation``);
+    ``stored_only`` as in :func:`run_all`."""
     profile = profile or get_profile()
     cfg = config(profile)
     if seeds is not None:
@@ -378,6 +403,8 @@ def run_motivation(
         return _record(res)
 
     per_run = cfg["steps_per_epoch"] * (cfg["epochs"] + cfg.get("epochs_decay", 0))
+    if stored_only:
+        return stored_records(jobs, profile)
     return run_grid(
         jobs,
         run,
