@@ -1,4 +1,7 @@
-"""MTAdam: Adam for multi-term objectives (Malkiel & Wolf). The optimizer is in ``mtadam/mtadam.py``."""
+"""MTAdam: Adam for multi-term objectives (Malkiel & Wolf).
+
+The optimizer is in ``mtadam/mtadam.py``.
+"""
 
 from .mtadam import MTAdam
 
