@@ -189,13 +189,15 @@ def test_fid_path_takes_images_of_different_sizes(monkeypatch):
         def forward(self, x):
             return [torch.nn.functional.conv2d(x, self.w).mean((2, 3), keepdim=True)]
 
-    monkeypatch.setattr(R, "inception_network", lambda dims: Pool())
+    torch.manual_seed(0)
+    net = Pool()
+    monkeypatch.setattr(R, "inception_network", lambda dims: net)
     g = torch.Generator().manual_seed(0)
     imgs = [
         torch.randint(0, 256, (3, 16 + 4 * i, 20), generator=g, dtype=torch.uint8) for i in range(6)
     ]
     assert R.fid_of(imgs, imgs) == pytest.approx(0.0, abs=1e-6)
-    assert R.fid_of(imgs, [255 - x for x in imgs]) > 0.01
+    assert R.fid_of(imgs, [255 - x for x in imgs]) > 1e-3  # 0.043 with these weights
 
 
 def test_stored_only_never_trains(tmp_path, monkeypatch):
