@@ -82,7 +82,7 @@ cfg = M.config(PROFILE)
 #
 # so the weighted sum is the class-weighted mean NLL, and a digit absent from the batch gives a
 # zero term (with $B = 64$, some digit is missing from about one batch in 85).
-
+#
 # ```{literalinclude} ../mtbook/experiments/mnist/model.py
 # :pyobject: class_terms
 # :lineno-match:
@@ -229,7 +229,7 @@ display(Markdown(markdown_table(rows, list(rows[0]))))
 # the whole batch. This is a property of *these terms*, not of MTAdam (a GAN loss and an L1 loss on the
 # same images could not be split like this); MTAdam accepts such precomputed gradients with
 # `opt.step(grads=...)`.
-
+#
 # ```{literalinclude} ../mtbook/experiments/mnist/model.py
 # :pyobject: per_term_grads
 # :lineno-match:

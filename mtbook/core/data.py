@@ -100,7 +100,7 @@ def download(url: str, dest: Path, sha256: str | None = None, desc: str | None =
 
     Raises DataError naming the file, the URL and ``$MTADAM_DATA`` when the download fails.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ def run_grid(
     returns ``dict(metrics, curves, extra)`` (it may advance ``bar`` by ``total_units(job)``).
     ``after_save(job)`` runs once a job's record is written (e.g. to delete its checkpoints).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain bar: no ipywidgets warning in stored notebook outputs
 
     profile = profile or get_profile()
     jobs = list(jobs)
