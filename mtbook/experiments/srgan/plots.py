@@ -118,7 +118,7 @@ def table_markdown(records: list[dict], profile: str) -> str:
     head = (
         f"**Table 6, x4, profile `{profile}`**: ours as mean ± SD over n seeds, the paper's number "
         "in brackets. PSNR (dB) and SSIM on the Y channel, 4-px border removed, data range 255; "
-        f"perceptual term: **{perceptual_label(records)}**. FID: n/a = {FID_UNAVAILABLE}. "
+        f"perceptual term: **{perceptual_label(records)}**. FID: {FID_UNAVAILABLE}. "
         f"Records: {provenance(records)}.\n\n"
     )
     return head + markdown_table(table_rows(records), TABLE_COLUMNS)
