@@ -78,6 +78,12 @@ def pixel_metrics(pred: np.ndarray, target: np.ndarray) -> dict:
 # --------------------------------------------------------------------------------------- FID
 
 
+def _tilde(path: Path) -> str:
+    """``path`` with the home directory written as ``~`` (messages end up in stored notebooks)."""
+    home = str(Path.home())
+    return "~" + str(path)[len(home) :] if str(path).startswith(home) else str(path)
+
+
 def _hub_weights() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
 
@@ -107,7 +113,7 @@ def fid_status() -> tuple[bool, str]:
         return True, "FID Inception weights will be downloaded by pytorch-fid"
     return False, (
         f"{FID_UNAVAILABLE}: {FID_WEIGHTS_FILE} is neither at ${FID_WEIGHTS_ENV} nor in "
-        f"{_hub_weights().parent}; set {FID_DOWNLOAD_ENV}=1 to let pytorch-fid download it"
+        f"{_tilde(_hub_weights().parent)}; set {FID_DOWNLOAD_ENV}=1 to let pytorch-fid download it"
     )
 
 
