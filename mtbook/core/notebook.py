@@ -78,6 +78,8 @@ def glue(name: str, value, display: bool = False):
     Numbers in the book's prose come from records through this, never typed by hand. Where myst-nb
     is not installed (a bare Colab kernel) the value is only kept in :data:`GLUED`.
     """
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # numpy / torch scalars: myst-nb formats plain Python numbers only
     GLUED[name] = value
     try:
         from myst_nb import glue as _glue
