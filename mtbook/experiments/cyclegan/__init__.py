@@ -1,20 +1,18 @@
 """CycleGAN on horse2zebra (paper Sec. 5.4, Table 5, Figs. 8-10): ``spec``, ``model`` (the
-GanSetup), ``run`` (rows, metrics of an unpaired task, Hyperband, the grid), ``plots`` (Table 5 and
-figures from records), ``claims`` (the scoreboard's claims)."""
+GanSetup), ``measures`` (the metrics of an unpaired task), ``run`` (rows, Hyperband, the grid),
+``plots`` (Table 5 and figures from records), ``claims`` (the scoreboard's claims)."""
 
+from .measures import evaluate_split, identity_metrics, side_metrics, translate  # noqa: F401
 from .model import build_models, load_data, make_setup  # noqa: F401
 from .plots import *  # noqa: F401,F403
 from .run import (
     checkpoint_dir,
-    evaluate_split,
-    identity_metrics,
     jobs,
     run_all,
     run_config,  # noqa: F401
     run_hyperband,
     samples_path,
     train_one,
-    translate,
 )
 from .spec import *  # noqa: F401,F403
 from .spec import (
