@@ -248,6 +248,16 @@ def records_index() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def no_machine_paths(text: str) -> str:
+    """The repository as ``.`` and the home directory as ``~``.
+
+    A page never shows a machine's paths; older records' notes may hold them.
+    """
+    for path, short in ((str(ROOT), "."), (str(Path.home()), "~")):
+        text = text.replace(path + "/", short + "/")
+    return text
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -265,7 +275,7 @@ def main(argv=None) -> int:
     rows = [judge(c) for c in collect_claims()]
     for path, text in ((args.out, scoreboard(rows)), (args.index, records_index())):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(no_machine_paths(text))
         print(f"wrote {rec_io.relpath(path)} ({text.count(chr(10))} lines)")
     return 0
 
