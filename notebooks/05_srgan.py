@@ -34,12 +34,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %% [markdown]
@@ -55,8 +66,12 @@ from mtbook.core.report import markdown_table
 from mtbook.experiments import srgan as S
 
 cols = ["method"] + [f"{s} {m}" for s in ("Set14", "BSD100") for m in ("PSNR", "SSIM", "FID")]
-display(Markdown("**Table 6, SRGAN x4** (paper; PSNR and SSIM higher is better, FID lower)\n\n"
-                 + markdown_table(S.paper_rows(), cols)))
+display(
+    Markdown(
+        "**Table 6, SRGAN x4** (paper; PSNR and SSIM higher is better, FID lower)\n\n"
+        + markdown_table(S.paper_rows(), cols)
+    )
+)
 
 # %% [markdown]
 # Two things about these numbers before we try to reproduce them:
@@ -75,12 +90,11 @@ display(Markdown("**Table 6, SRGAN x4** (paper; PSNR and SSIM higher is better, 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
-from myst_nb import glue
+from mtbook.core.notebook import glue
 
 from mtbook.core import metrics
 from mtbook.core.records import figure_path
-from mtbook.core.report import fmt_mean_sd, provenance
+from mtbook.core.report import provenance
 from mtbook.experiments.srgan import model as M
 from mtbook.gan.nets_srgan import n_params
 
@@ -134,11 +148,32 @@ cfg = S.config(PROFILE)
 
 # %%
 G, D = M.build_models(cfg, seed=0)
-print({k: cfg[k] for k in ("n_blocks", "nf", "ndf", "dense", "lr_size", "batch_size", "steps_per_epoch",
-                           "epochs", "lr", "perceptual", "hb_trials", "seeds")})
-print(f"HR crops {cfg['scale'] * cfg['lr_size']} px; generator {n_params(G):,} parameters, "
-      f"discriminator {n_params(D):,}; perceptual term: {S.PERCEPTUAL_LABELS[cfg['perceptual']]}")
-print(f"SRGAN's sizes (profile full): generator {n_params(M.build_models(S.config('full'), 0)[0]):,} parameters")
+print(
+    {
+        k: cfg[k]
+        for k in (
+            "n_blocks",
+            "nf",
+            "ndf",
+            "dense",
+            "lr_size",
+            "batch_size",
+            "steps_per_epoch",
+            "epochs",
+            "lr",
+            "perceptual",
+            "hb_trials",
+            "seeds",
+        )
+    }
+)
+print(
+    f"HR crops {cfg['scale'] * cfg['lr_size']} px; generator {n_params(G):,} parameters, "
+    f"discriminator {n_params(D):,}; perceptual term: {S.PERCEPTUAL_LABELS[cfg['perceptual']]}"
+)
+print(
+    f"SRGAN's sizes (profile full): generator {n_params(M.build_models(S.config('full'), 0)[0]):,} parameters"
+)
 
 # %% [markdown]
 # ```{admonition} Deviation: a small SRGAN, briefly trained, on T91 + BSD200
@@ -221,7 +256,11 @@ fig.suptitle(f"Fig. 2: Set5 SSIM per epoch, mean and min-max over seeds (profile
 fig.tight_layout()
 fig.savefig(figure_path(S.MOTIVATION, "motivation_ssim", PROFILE))
 plt.show()
-display(Markdown("Final scores of the motivation runs (mean ± SD over seeds):\n\n" + S.motivation_table(mot)))
+display(
+    Markdown(
+        "Final scores of the motivation runs (mean ± SD over seeds):\n\n" + S.motivation_table(mot)
+    )
+)
 
 
 def final(recs, method, key):
@@ -273,11 +312,18 @@ for m in ["bicubic"] + list(S.METHODS):
             v = S.values(records, m, f"{s}_{k}")
             if v:
                 glue(f"srgan_{m}_{s}_{k}", float(np.mean(v)), display=False)
-                glue(f"srgan_{m}_{s}_{k}_sd", float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, display=False)
+                glue(
+                    f"srgan_{m}_{s}_{k}_sd",
+                    float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                    display=False,
+                )
 if "hyperband" in by:
     glue("srgan_hb_lambda", by["hyperband"][0]["metrics"]["chosen_lambda"], display=False)
-    glue("srgan_hb_min_lambda", min(t["lam"] for r in by["hyperband"] for t in r["extra"]["trials"]),
-         display=False)
+    glue(
+        "srgan_hb_min_lambda",
+        min(t["lam"] for r in by["hyperband"] for t in r["extra"]["trials"]),
+        display=False,
+    )
 
 # %% [markdown]
 # **What reproduces.** The ordering of the paper's Table 6, on both test sets: with equal weights,
@@ -327,7 +373,9 @@ plt.show()
 if "mtadam_equal" in by:
     rec = by["mtadam_equal"][0]
     axes = S.plot_effective_weights(rec)
-    axes[0].figure.suptitle(f"MTAdam (equal weights, seed {rec['seed']}): effective weights per tensor of G")
+    axes[0].figure.suptitle(
+        f"MTAdam (equal weights, seed {rec['seed']}): effective weights per tensor of G"
+    )
     axes[0].figure.tight_layout()
     axes[0].figure.savefig(figure_path(S.EXPERIMENT, "mtadam_effective_weights", PROFILE))
     plt.show()
@@ -336,8 +384,10 @@ if "mtadam_equal" in by:
         first = [np.nanmedian(S.effective_ratios(r)[1][0, i, :]) for r in by["mtadam_equal"]]
         glue(f"srgan_ew_{term}_last", float(np.mean(meds)), display=False)
         glue(f"srgan_ew_{term}_first", float(np.mean(first)), display=False)
-        print(f"{term}/MSE, median over tensors: first logged step {np.mean(first):.3g}, "
-              f"last {np.mean(meds):.3g} (mean over {len(meds)} seeds)")
+        print(
+            f"{term}/MSE, median over tensors: first logged step {np.mean(first):.3g}, "
+            f"last {np.mean(meds):.3g} (mean over {len(meds)} seeds)"
+        )
 
 # %% [markdown]
 # The median over parameter tensors of MTAdam's weight of the GAN term relative to MSE moves from
@@ -357,8 +407,17 @@ if "mtadam_equal" in by:
 
 # %%
 times = S.step_times(records)
-display(Markdown(markdown_table([dict(method=S.METHODS[m]["label"], s_per_step=f"{mu:.3f} ± {sd:.3f}")
-                                 for m, (mu, sd) in times.items()], ["method", "s_per_step"])))
+display(
+    Markdown(
+        markdown_table(
+            [
+                dict(method=S.METHODS[m]["label"], s_per_step=f"{mu:.3f} ± {sd:.3f}")
+                for m, (mu, sd) in times.items()
+            ],
+            ["method", "s_per_step"],
+        )
+    )
+)
 if "mtadam_equal" in times and "adam_equal" in times:
     ratio = times["mtadam_equal"][0] / times["adam_equal"][0]
     glue("srgan_time_ratio", ratio, display=False)
@@ -378,11 +437,30 @@ if "hyperband" in by:
     rows = []
     for r in by["hyperband"]:
         for t in r["extra"]["trials"]:
-            rows.append(dict(seed=r["seed"], trial=t["number"], lam=f"{t['lam']:.4g}", state=t["state"],
-                             epochs=t["epochs"], last_val_ssim=f"{-t['values'][-1]:.4f}" if t["values"] else "",
-                             chosen="yes" if t["number"] == r["metrics"]["best_trial"] else ""))
-    display(Markdown(markdown_table(rows, ["seed", "trial", "lam", "state", "epochs", "last_val_ssim", "chosen"])))
-    print("objective:", by["hyperband"][0]["config"]["objective"], "| pruner:", by["hyperband"][0]["extra"]["settings"])
+            rows.append(
+                dict(
+                    seed=r["seed"],
+                    trial=t["number"],
+                    lam=f"{t['lam']:.4g}",
+                    state=t["state"],
+                    epochs=t["epochs"],
+                    last_val_ssim=f"{-t['values'][-1]:.4f}" if t["values"] else "",
+                    chosen="yes" if t["number"] == r["metrics"]["best_trial"] else "",
+                )
+            )
+    display(
+        Markdown(
+            markdown_table(
+                rows, ["seed", "trial", "lam", "state", "epochs", "last_val_ssim", "chosen"]
+            )
+        )
+    )
+    print(
+        "objective:",
+        by["hyperband"][0]["config"]["objective"],
+        "| pruner:",
+        by["hyperband"][0]["extra"]["settings"],
+    )
 
 # %% [markdown]
 # ## Closing note

@@ -34,12 +34,23 @@
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
 import importlib.util, subprocess, sys
+
 if importlib.util.find_spec("mtbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "mtadam[book] @ git+https://github.com/mtadam-book/mtadam-book",
+        ],
+        check=True,
+    )
 
 # %%
 from mtbook.core.notebook import setup
+
 PROFILE = setup()
 
 # %% [markdown]
@@ -54,20 +65,24 @@ from IPython.display import Markdown, display
 from mtbook.core.report import markdown_table
 from mtbook.experiments import cyclegan as C
 
-for caption, maps in [("Table 5, horse2zebra: A = horse to zebra, B = zebra to horse, lower is better", False),
-                      ("Table 5, maps to aerial, lower is better", True)]:
-    display(Markdown(f"**{caption}** (paper)\n\n"
-                     + markdown_table(C.paper_rows(maps), ["method"] + C.COLUMNS, digits=6)))
+for caption, maps in [
+    ("Table 5, horse2zebra: A = horse to zebra, B = zebra to horse, lower is better", False),
+    ("Table 5, maps to aerial, lower is better", True),
+]:
+    display(
+        Markdown(
+            f"**{caption}** (paper)\n\n"
+            + markdown_table(C.paper_rows(maps), ["method"] + C.COLUMNS, digits=6)
+        )
+    )
 
 # %%
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
-from myst_nb import glue
 
 from mtbook.core import metrics
 from mtbook.core.data import horse2zebra_dir
+from mtbook.core.notebook import glue
 from mtbook.core.records import figure_path
 
 cfg = C.config(PROFILE)
@@ -78,12 +93,26 @@ cfg = C.config(PROFILE)
 # With $a$ a horse and $b$ a zebra (images in $[-1, 1]$), CycleGAN's generator terms are a
 # least-squares GAN loss against each discriminator, the cycle reconstruction and the identity loss
 # of each side, in the paper's order:
+#
+# ```{literalinclude} ../mtbook/experiments/cyclegan/model.py
+# :pyobject: make_setup
+# :lineno-match:
+# ```
+#
+# and the weights of the six terms from the paper's three $\lambda$s:
+#
+# ```{literalinclude} ../mtbook/experiments/cyclegan/spec.py
+# :pyobject: term_weights
+# :lineno-match:
+# ```
+#
+# (In Colab, where these directives do not render: `C.make_setup??`, `C.term_weights??`.)
 
 # %%
-print(inspect.getsource(C.make_setup).split("    def generator_terms")[1].split("    def discriminator_loss")[0])
-print(inspect.getsource(C.term_weights))
 for name in ("PRESCRIBED", "SUBOPTIMAL"):
-    print(f"{name:10s} lambda = {getattr(C, name)} -> weights of {C.TERM_NAMES}: {C.term_weights(*getattr(C, name))}")
+    print(
+        f"{name:10s} lambda = {getattr(C, name)} -> weights of {C.TERM_NAMES}: {C.term_weights(*getattr(C, name))}"
+    )
 
 # %% [markdown]
 # Every row goes through the book's one GAN loop (`mtbook.gan.train`) with CycleGAN's update order:
@@ -145,8 +174,10 @@ zebras256 = C.model.load_folder(root / "testB", 256)
 ident256 = C.identity_metrics((horses256, zebras256))
 paper_sub = C.PAPER_TABLE5["adam_suboptimal"]
 for col in ("L1-A", "L2-A", "NMSE-A"):
-    print(f"{col}: identity mapping {ident256[col]:9.4g}   paper's Adam-suboptimal {paper_sub[col]:9.4g}   "
-          f"paper's Adam-prescribed {C.PAPER_TABLE5['adam_prescribed'][col]:9.4g}")
+    print(
+        f"{col}: identity mapping {ident256[col]:9.4g}   paper's Adam-suboptimal {paper_sub[col]:9.4g}   "
+        f"paper's Adam-prescribed {C.PAPER_TABLE5['adam_prescribed'][col]:9.4g}"
+    )
 glue("cg_id256_L1A", ident256["L1-A"], display=False)
 glue("cg_id256_L2A", ident256["L2-A"], display=False)
 glue("cg_id256_NMSEA", ident256["NMSE-A"], display=False)
@@ -205,10 +236,32 @@ print(reason)
 models = C.build_models(cfg, seed=0)
 n_g = sum(p.numel() for p in models["G_A"].parameters())
 n_d = sum(p.numel() for p in models["D_A"].parameters())
-print({k: cfg[k] for k in ("size", "ngf", "n_blocks", "ndf", "n_layers", "batch_size", "epochs", "epochs_decay",
-                           "lr", "beta2", "pool_size", "jitter", "val_holdout", "hb_trials", "seeds")})
-print(f"each generator: {n_g:,} parameters in {len(list(models['G_A'].parameters()))} tensors; "
-      f"each discriminator: {n_d:,} parameters")
+print(
+    {
+        k: cfg[k]
+        for k in (
+            "size",
+            "ngf",
+            "n_blocks",
+            "ndf",
+            "n_layers",
+            "batch_size",
+            "epochs",
+            "epochs_decay",
+            "lr",
+            "beta2",
+            "pool_size",
+            "jitter",
+            "val_holdout",
+            "hb_trials",
+            "seeds",
+        )
+    }
+)
+print(
+    f"each generator: {n_g:,} parameters in {len(list(models['G_A'].parameters()))} tensors; "
+    f"each discriminator: {n_d:,} parameters"
+)
 data = C.load_data(cfg)
 print("images (horses, zebras):", {k: tuple(t.shape[0] for t in v) for k, v in data.items()})
 
@@ -270,13 +323,32 @@ methods = [m for m in C.METHODS if m in by]
 for ax, side in zip(axes, "AB"):
     for k, m in enumerate(methods):
         moved, idt = C.values(records, m, f"moved-{side}"), C.values(records, m, f"idt-{side}")
-        ax.bar(k - 0.2, np.mean(moved), 0.4, color=C.COLORS[m], alpha=0.8, label="moved: source domain" if k == 0 else None)
-        ax.bar(k + 0.2, np.mean(idt), 0.4, color=C.COLORS[m], alpha=0.3, hatch="//",
-               label="idt: target domain" if k == 0 else None)
+        ax.bar(
+            k - 0.2,
+            np.mean(moved),
+            0.4,
+            color=C.COLORS[m],
+            alpha=0.8,
+            label="moved: source domain" if k == 0 else None,
+        )
+        ax.bar(
+            k + 0.2,
+            np.mean(idt),
+            0.4,
+            color=C.COLORS[m],
+            alpha=0.3,
+            hatch="//",
+            label="idt: target domain" if k == 0 else None,
+        )
         ax.plot([k - 0.2] * len(moved), moved, "k.", ms=3)
         ax.plot([k + 0.2] * len(idt), idt, "k.", ms=3)
-    ax.set_xticks(range(len(methods)), [C.METHODS[m]["label"].split(" (")[0] for m in methods], rotation=30,
-                  ha="right", fontsize=8)
+    ax.set_xticks(
+        range(len(methods)),
+        [C.METHODS[m]["label"].split(" (")[0] for m in methods],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_title(f"G_{side}, {C.SIDES[side]}: mean |G(x) - x|", fontsize=9)
 axes[0].set_ylabel("0-255 units (0 = identity)")
 axes[0].legend(fontsize=7)
@@ -291,7 +363,11 @@ for m in by:
 for side in "AB":
     glue(f"cg_id_L1_{side}", identity[f"L1-{side}"], display=False)
     sub, mt, pre = (C.mean_metric(records, m, f"moved-{side}") for m in C.CURVE_METHODS)
-    glue(f"cg_recovered_{side}", 100 * (mt - sub) / (pre - sub) if pre != sub else float("nan"), display=False)
+    glue(
+        f"cg_recovered_{side}",
+        100 * (mt - sub) / (pre - sub) if pre != sub else float("nan"),
+        display=False,
+    )
 
 # %% [markdown]
 # ## Convergence (Fig. 8)
@@ -342,19 +418,32 @@ for side, fig_name in (("A", "samples_horse2zebra"), ("B", "samples_zebra2horse"
 if "mtadam_suboptimal" in by:
     rec = by["mtadam_suboptimal"][0]
     axes = C.plot_effective_weights(rec)
-    axes[0].figure.suptitle(f"MTAdam (seed {rec['seed']}): effective weight of each term / its generator's anchor",
-                            fontsize=10)
+    axes[0].figure.suptitle(
+        f"MTAdam (seed {rec['seed']}): effective weight of each term / its generator's anchor",
+        fontsize=10,
+    )
     axes[0].figure.savefig(figure_path(C.EXPERIMENT, "mtadam_effective_weights", PROFILE))
     plt.show()
     w = C.effective_term_weights(rec)
     last = {g: {n: round(float(v), 3) for n, v in zip(C.TERM_NAMES, w[g][-1]) if v > 0} for g in w}
     print("last logged step:", last)
-    half = [np.concatenate([C.effective_term_weights(r)[g][len(r["curves"]["ew_step"]) // 2:] for g in ("G_A", "G_B")])
-            for r in by["mtadam_suboptimal"]]
-    recon = np.concatenate([h[:, 2:] for h in half])  # cycle_A, cycle_B, idt_A, idt_B; 0 where a term is absent
+    half = [
+        np.concatenate(
+            [
+                C.effective_term_weights(r)[g][len(r["curves"]["ew_step"]) // 2 :]
+                for g in ("G_A", "G_B")
+            ]
+        )
+        for r in by["mtadam_suboptimal"]
+    ]
+    recon = np.concatenate(
+        [h[:, 2:] for h in half]
+    )  # cycle_A, cycle_B, idt_A, idt_B; 0 where a term is absent
     recon = recon[recon > 0]
-    print(f"second half of training, all seeds and both generators: cycle and identity terms weighted "
-          f"{recon.min():.3g} .. {recon.max():.3g} (median {np.median(recon):.3g}) x the GAN term")
+    print(
+        f"second half of training, all seeds and both generators: cycle and identity terms weighted "
+        f"{recon.min():.3g} .. {recon.max():.3g} (median {np.median(recon):.3g}) x the GAN term"
+    )
     glue("cg_ew_lo", float(recon.min()), display=False)
     glue("cg_ew_hi", float(recon.max()), display=False)
     glue("cg_ew_med", float(np.median(recon)), display=False)
@@ -364,10 +453,11 @@ if "mtadam_suboptimal" in by:
 # over seeds): the generators' GAN terms (LSGAN, 0.25 when the discriminator cannot tell) and the
 # discriminators' loss.
 
+
 # %%
 def late(rec, key, cols=None):
     v = np.asarray(rec["curves"][key], dtype=float)
-    v = v[-max(1, len(v) // 4):]
+    v = v[-max(1, len(v) // 4) :]
     return float(v[:, cols].mean()) if cols is not None else float(v.mean())
 
 
@@ -375,14 +465,30 @@ rows = []
 for m in C.CURVE_METHODS:
     rs = by.get(m, [])
     if rs:
-        rows.append(dict(method=C.METHODS[m]["label"], GAN=np.mean([late(r, "train_terms", [0, 1]) for r in rs]),
-                         cycle=np.mean([late(r, "train_terms", [2, 3]) for r in rs]),
-                         D=np.mean([late(r, "train_d") for r in rs])))
+        rows.append(
+            dict(
+                method=C.METHODS[m]["label"],
+                GAN=np.mean([late(r, "train_terms", [0, 1]) for r in rs]),
+                cycle=np.mean([late(r, "train_terms", [2, 3]) for r in rs]),
+                D=np.mean([late(r, "train_d") for r in rs]),
+            )
+        )
         glue(f"cg_gan_{m}", float(rows[-1]["GAN"]), display=False)
         glue(f"cg_d_{m}", float(rows[-1]["D"]), display=False)
-display(Markdown(markdown_table(rows, ["method", "GAN", "cycle", "D"],
-                                headers=["method", "GAN_A, GAN_B (mean)", "cycle_A, cycle_B (L1, [-1, 1] units)",
-                                         "discriminators' loss"])))
+display(
+    Markdown(
+        markdown_table(
+            rows,
+            ["method", "GAN", "cycle", "D"],
+            headers=[
+                "method",
+                "GAN_A, GAN_B (mean)",
+                "cycle_A, cycle_B (L1, [-1, 1] units)",
+                "discriminators' loss",
+            ],
+        )
+    )
+)
 
 # %% [markdown]
 # ## Wall time per iteration
@@ -395,8 +501,15 @@ display(Markdown(markdown_table(rows, ["method", "GAN", "cycle", "D"],
 
 # %%
 tpi = C.time_per_iteration(records)
-display(Markdown(markdown_table([dict(method=C.METHODS[m]["label"], ms=1000 * t) for m, t in tpi.items()],
-                                ["method", "ms"], headers=["method", "ms per iteration"])))
+display(
+    Markdown(
+        markdown_table(
+            [dict(method=C.METHODS[m]["label"], ms=1000 * t) for m, t in tpi.items()],
+            ["method", "ms"],
+            headers=["method", "ms per iteration"],
+        )
+    )
+)
 if "mtadam_suboptimal" in tpi and "adam_suboptimal" in tpi:
     glue("cg_time_ratio", tpi["mtadam_suboptimal"] / tpi["adam_suboptimal"], display=False)
     print(f"MTAdam / Adam: {tpi['mtadam_suboptimal'] / tpi['adam_suboptimal']:.2f}x")
@@ -410,13 +523,26 @@ if "hyperband" in by:
     glue("cg_hb_lam_min", float(min(lams)), display=False)
     glue("cg_hb_lam_max", float(max(lams)), display=False)
 for rec in by.get("hyperband", []):
-    rows = [dict(trial=t["number"], lambda2=round(t["lam"], 4), state=t["state"], epochs=t["epochs"],
-                 **{"last val L1": round(t["values"][-1], 2) if t["values"] else None},
-                 **{"test moved-A": round(t["test"]["moved-A"], 1) if t.get("test") else None})
-            for t in rec["extra"]["trials"]]
-    display(Markdown(f"seed {rec['seed']}, objective {rec['config']['objective']}, chosen lambda2 = "
-                     f"{rec['metrics']['chosen_lambda2']:.4g}\n\n"
-                     + markdown_table(rows, ["trial", "lambda2", "state", "epochs", "last val L1", "test moved-A"])))
+    rows = [
+        dict(
+            trial=t["number"],
+            lambda2=round(t["lam"], 4),
+            state=t["state"],
+            epochs=t["epochs"],
+            **{"last val L1": round(t["values"][-1], 2) if t["values"] else None},
+            **{"test moved-A": round(t["test"]["moved-A"], 1) if t.get("test") else None},
+        )
+        for t in rec["extra"]["trials"]
+    ]
+    display(
+        Markdown(
+            f"seed {rec['seed']}, objective {rec['config']['objective']}, chosen lambda2 = "
+            f"{rec['metrics']['chosen_lambda2']:.4g}\n\n"
+            + markdown_table(
+                rows, ["trial", "lambda2", "state", "epochs", "last val L1", "test moved-A"]
+            )
+        )
+    )
 
 # %% [markdown]
 # ## What reproduces, and what does not

@@ -35,17 +35,26 @@ from ...core.report import diff_mean_sd, fmt_mean_sd, mean_sd
 from .spec import EXPERIMENT, MOTIVATION, PAPER_TABLE6
 
 CHAPTER = "notebooks/05_srgan"
-MIN_SEEDS = 3          # fewer runs per row: never "reproduces" about a difference
-SIGNIFICANT = 2.0      # "better" / "below": by more than this many SD of the difference
-CLOSE_FRACTION = 0.1   # "close": within 1 pooled SD, or within this fraction of the gap
-SHORT = {"sgd_momentum": "SGD", "rmsprop": "RMSProp", "adam_equal": "Adam-equal",
-         "mtadam_equal": "MTAdam", "adam_prescribed": "Adam-prescribed"}
+MIN_SEEDS = 3  # fewer runs per row: never "reproduces" about a difference
+SIGNIFICANT = 2.0  # "better" / "below": by more than this many SD of the difference
+CLOSE_FRACTION = 0.1  # "close": within 1 pooled SD, or within this fraction of the gap
+SHORT = {
+    "sgd_momentum": "SGD",
+    "rmsprop": "RMSProp",
+    "adam_equal": "Adam-equal",
+    "mtadam_equal": "MTAdam",
+    "adam_prescribed": "Adam-prescribed",
+}
 RECOVERY = ("mtadam_equal", "adam_prescribed", "adam_equal")
 BASELINES = ("sgd_momentum", "rmsprop", "adam_equal")
-PANELS = {"a": ("a_mse_perc_rescaled", "a_mse_gan", "a_mse_perc_naive"),
-          "b": ("b_mse_gan_rescaled", "b_mse_perc", "b_mse_gan_naive")}
-PANEL_SHORT = {"a": ("perc rescaled", "MSE + GAN", "perc at 1"),
-               "b": ("GAN rescaled", "MSE + perc", "GAN at 1")}
+PANELS = {
+    "a": ("a_mse_perc_rescaled", "a_mse_gan", "a_mse_perc_naive"),
+    "b": ("b_mse_gan_rescaled", "b_mse_perc", "b_mse_gan_naive"),
+}
+PANEL_SHORT = {
+    "a": ("perc rescaled", "MSE + GAN", "perc at 1"),
+    "b": ("GAN rescaled", "MSE + perc", "GAN at 1"),
+}
 
 
 def _rows(experiment: str, methods, metric: str, profile: str):
@@ -54,8 +63,10 @@ def _rows(experiment: str, methods, metric: str, profile: str):
     if not recs:
         return None
     used = {m: [r for r in recs if r["method"] == m] for m in methods}
-    vals = {m: [float(r["metrics"][metric]) for r in rs if r["metrics"].get(metric) is not None]
-            for m, rs in used.items()}
+    vals = {
+        m: [float(r["metrics"][metric]) for r in rs if r["metrics"].get(metric) is not None]
+        for m, rs in used.items()
+    }
     return vals, used
 
 
@@ -83,9 +94,11 @@ def judge_recovery(m, p, e, higher: bool, names=("MTAdam", "Adam-prescribed", "A
     close = sign * (mean_sd(p)[0] - mean_sd(m)[0]) <= slack
     d, sd = diff_mean_sd(m, e)
     better = sign * d > SIGNIFICANT * sd
-    reason = (f"{names[0]} {mean_sd(m)[0] - mean_sd(p)[0]:+.3g} vs {names[1]} "
-              f"({'' if close else 'not '}close: limit {slack:.3g}); {'' if better else 'not '}"
-              f"better than {names[2]} by > 2 SD of the difference ({d:+.3g} ± {sd:.3g})")
+    reason = (
+        f"{names[0]} {mean_sd(m)[0] - mean_sd(p)[0]:+.3g} vs {names[1]} "
+        f"({'' if close else 'not '}close: limit {slack:.3g}); {'' if better else 'not '}"
+        f"better than {names[2]} by > 2 SD of the difference ({d:+.3g} ± {sd:.3g})"
+    )
     verdict, reason = _with_n(close and better, min(len(m), len(p), len(e)), reason)
     return verdict or ("partly" if close or better else "does not"), reason
 
@@ -107,8 +120,9 @@ def table6_recovery(metric: str, higher: bool):
                 return _result("no FID in the records", runs, "cannot run offline", note, used)
             return _result("—", runs, "not run yet", f"records hold no Set14_{metric}", used)
         verdict, reason = judge_recovery(*(vals[m] for m in RECOVERY), higher=higher)
-        ours = f"Set14 {metric}: " + ", ".join(f"{SHORT[m]} {fmt_mean_sd(v, 2)}"
-                                               for m, v in vals.items())
+        ours = f"Set14 {metric}: " + ", ".join(
+            f"{SHORT[m]} {fmt_mean_sd(v, 2)}" for m, v in vals.items()
+        )
         return _result(ours, min(map(len, vals.values())), verdict, reason, used)
 
     return evaluate
@@ -144,8 +158,9 @@ def motivation(panel: str):
         if absent:
             return _result("—", 0, "not run yet", f"no Set14 SSIM of {absent}", used)
         verdict, reason = judge_recovery(*vals.values(), higher=True, names=names)
-        ours = "Set14 SSIM: " + ", ".join(f"{n} {fmt_mean_sd(v, 3)}"
-                                          for n, v in zip(names, vals.values()))
+        ours = "Set14 SSIM: " + ", ".join(
+            f"{n} {fmt_mean_sd(v, 3)}" for n, v in zip(names, vals.values())
+        )
         return _result(ours, min(map(len, vals.values())), verdict, reason, used)
 
     return evaluate
@@ -154,32 +169,57 @@ def motivation(panel: str):
 def _paper(metrics, methods=RECOVERY, test_set: str = "Set14") -> str:
     rows = PAPER_TABLE6[test_set]
     return f"{test_set} {' / '.join(metrics)}: " + ", ".join(
-        f"{SHORT[m]} {' / '.join(str(rows[m][k]) for k in metrics)}" for m in methods)
+        f"{SHORT[m]} {' / '.join(str(rows[m][k]) for k in metrics)}" for m in methods
+    )
 
 
-_RECOVERS = ("MTAdam on equal weights (λ2 = λ3 = 1) is close to Adam-prescribed, better than "
-             "Adam-equal")
+_RECOVERS = (
+    "MTAdam on equal weights (λ2 = λ3 = 1) is close to Adam-prescribed, better than Adam-equal"
+)
 
 CLAIMS = [
-    Claim(id="table6-srgan", chapter=CHAPTER, label="srgan-table6",
-          claim=f"Table 6: {_RECOVERS}", paper=_paper(("PSNR", "SSIM")),
-          evaluate=table6_recovery("PSNR", higher=True)),
-    Claim(id="table6-srgan-baselines", chapter=CHAPTER, label="srgan-table6",
-          claim="Table 6: with equal weights, SGD-momentum, RMSProp and Adam degrade (below "
-                "Adam-prescribed)",
-          paper=_paper(("PSNR",), BASELINES + ("adam_prescribed",)),
-          evaluate=baselines_degrade),
-    Claim(id="table6-srgan-fid", chapter=CHAPTER, label="srgan-table6",
-          claim=f"Table 6, FID: {_RECOVERS}", paper=_paper(("FID",)),
-          evaluate=table6_recovery("FID", higher=False),
-          offline_blocker=f"FID needs pytorch-fid's Inception weights ({FID_WEIGHTS_FILE}), which "
-                          f"are not available offline (mtbook.core.metrics.fid_status)"),
-    Claim(id="fig2a-srgan", chapter=CHAPTER, label="srgan-motivation",
-          claim="Sec. 3, Fig. 2(a): MSE + perceptual at weight 1 (~100x too high) spoils SSIM; its "
-                "gradient rescaled to the balanced GAN term's magnitude trains like MSE + GAN",
-          paper="SSIM curves only (no numbers printed)", evaluate=motivation("a")),
-    Claim(id="fig2b-srgan", chapter=CHAPTER, label="srgan-motivation",
-          claim="Sec. 3, Fig. 2(b): the same with the roles of the GAN and perceptual terms "
-                "reversed",
-          paper="SSIM curves only (no numbers printed)", evaluate=motivation("b")),
+    Claim(
+        id="table6-srgan",
+        chapter=CHAPTER,
+        label="srgan-table6",
+        claim=f"Table 6: {_RECOVERS}",
+        paper=_paper(("PSNR", "SSIM")),
+        evaluate=table6_recovery("PSNR", higher=True),
+    ),
+    Claim(
+        id="table6-srgan-baselines",
+        chapter=CHAPTER,
+        label="srgan-table6",
+        claim="Table 6: with equal weights, SGD-momentum, RMSProp and Adam degrade (below "
+        "Adam-prescribed)",
+        paper=_paper(("PSNR",), BASELINES + ("adam_prescribed",)),
+        evaluate=baselines_degrade,
+    ),
+    Claim(
+        id="table6-srgan-fid",
+        chapter=CHAPTER,
+        label="srgan-table6",
+        claim=f"Table 6, FID: {_RECOVERS}",
+        paper=_paper(("FID",)),
+        evaluate=table6_recovery("FID", higher=False),
+        offline_blocker=f"FID needs pytorch-fid's Inception weights ({FID_WEIGHTS_FILE}), which "
+        f"are not available offline (mtbook.core.metrics.fid_status)",
+    ),
+    Claim(
+        id="fig2a-srgan",
+        chapter=CHAPTER,
+        label="srgan-motivation",
+        claim="Sec. 3, Fig. 2(a): MSE + perceptual at weight 1 (~100x too high) spoils SSIM; its "
+        "gradient rescaled to the balanced GAN term's magnitude trains like MSE + GAN",
+        paper="SSIM curves only (no numbers printed)",
+        evaluate=motivation("a"),
+    ),
+    Claim(
+        id="fig2b-srgan",
+        chapter=CHAPTER,
+        label="srgan-motivation",
+        claim="Sec. 3, Fig. 2(b): the same with the roles of the GAN and perceptual terms reversed",
+        paper="SSIM curves only (no numbers printed)",
+        evaluate=motivation("b"),
+    ),
 ]
