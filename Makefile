@@ -1,6 +1,6 @@
 # The MTAdam book. The two commands that do everything on a fresh machine (python3 + make):
 #   make book    install into .venv, build the site into _build/html (executes no notebook)
-#   make test    unit tests + every notebook at the smoke profile (nbval) + pair sync + site check
+#   make test    ruff + unit tests + every notebook at the smoke profile (nbval) + pair sync + site check
 # Other targets: venv, notebooks PROFILE=cpu [NB=03_mnist], check-site, clean.
 
 SHELL := /bin/bash
@@ -27,7 +27,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(if $(NB),$(addprefix notebooks/,$(addsuffix .py,$(NB))),$(sort $(wildcard notebooks/*.py)))
 
-.PHONY: help venv book summary test test-unit test-notebooks test-site check-site chromium mathjax notebooks clean
+.PHONY: help venv book summary test lint test-unit test-notebooks test-site check-site chromium mathjax notebooks clean
 
 help:
 	@echo "make book                      build the site (_build/html); installs .venv first"
@@ -63,7 +63,12 @@ notebooks: $(STAMP)
 # --- tests ---------------------------------------------------------------------------------
 # `make -k`: run every stage even when an earlier one fails, then fail if any did.
 test: $(STAMP)
-	$(MAKE) -k test-unit test-notebooks test-site
+	$(MAKE) -k lint test-unit test-notebooks test-site
+
+# ruff (configured in pyproject.toml): lint and formatting, line length 100
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: $(STAMP)
 	MTADAM_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests
