@@ -158,6 +158,14 @@ def motivation(panel: str):
         if absent:
             return _result("—", 0, "not run yet", f"no Set14 SSIM of {absent}", used)
         verdict, reason = judge_recovery(*vals.values(), higher=True, names=names)
+        # the panel's first claim: the unbalanced run spoils SSIM (worse than the balanced pair)
+        _, balanced, unbalanced = vals.values()
+        d, sd = diff_mean_sd(balanced, unbalanced)
+        if verdict == "reproduces" and not d > SIGNIFICANT * sd:
+            verdict = "partly"
+            reason += (
+                f"; but {names[2]} does not spoil SSIM: {names[1]} minus it is {d:+.3g} ± {sd:.3g}"
+            )
         ours = "Set14 SSIM: " + ", ".join(
             f"{n} {fmt_mean_sd(v, 3)}" for n, v in zip(names, vals.values())
         )
