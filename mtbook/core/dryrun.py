@@ -1,4 +1,4 @@
-"""Dry runs of the ``full`` profile on the CPU: the paper's settings, a few steps, a real record.
+"""Dry runs of the ``full`` profile on the CPU: the full configuration, a few steps, a real record.
 
 Nobody here can run ``full`` (it needs a GPU), so nothing would tell us that it breaks until someone
 pays for a GPU and loses an afternoon. A dry run takes an experiment's real ``CONFIG["full"]``,

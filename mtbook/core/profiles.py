@@ -2,7 +2,7 @@
 
 ``smoke``  seconds; proves the code path. Its numbers are never reported as results.
 ``cpu``    minutes on a laptop CPU; small but meaningful (fewer seeds/epochs, smaller images).
-``full``   the paper's settings, on a GPU (Colab or better).
+``full``   the paper's settings where it gives them, else the original method's; a GPU.
 
 The profile comes from the environment variable ``MTADAM_PROFILE``; without it the default is
 ``full`` when CUDA is available and ``cpu`` otherwise. CI and the tests force ``smoke``.
