@@ -1,4 +1,4 @@
-"""Dry runs of the ``full`` profile (the paper's settings where it gives them) on the CPU, at full size, two steps each.
+"""Dry runs of the ``full`` profile on the CPU, at full size, two steps each.
 
 No GPU is lent to this project, so ``full`` has never run here. These tests make sure that it at
 least *starts, trains, evaluates and writes its records* without a shape error, a missing key or a
