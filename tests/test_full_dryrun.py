@@ -373,6 +373,16 @@ def dry_pix2pix(case, results, monkeypatch):
     spec = P.METHODS[case]
     checkpoints = spec["optimizer"] == "mtadam"  # the largest optimizer state
     log = _patch_pix2pix(monkeypatch, full, PIX2PIX_DRY, checkpoints)
+    import mtbook.gan.loop as loop
+
+    saved = []  # (name, size) of every checkpoint file when it is written
+
+    def save_and_log(ckpt_dir, epoch, *args, **kwargs):
+        save_checkpoint(ckpt_dir, epoch, *args, **kwargs)
+        saved.append([(p.name, p.stat().st_size) for p in sorted(ckpt_dir.iterdir())])
+
+    save_checkpoint = loop.save_checkpoint
+    monkeypatch.setattr(loop, "save_checkpoint", save_and_log)
     [rec] = P.run_all(profile="full", methods=[case], verbose=False)
     assert log["train"] == [
         dict(optimizer=spec["optimizer"], lambdas=list(spec["lambdas"]), beta1=spec["beta1"])
@@ -403,8 +413,13 @@ def dry_pix2pix(case, results, monkeypatch):
     _check_models(log, 1)
     assert log["ckpt"].is_relative_to(results.parent / "cache" / "checkpoints" / "full" / "pix2pix")
     if checkpoints:  # the latest epoch's only; G and D alone are 57 M float32
-        assert [p.name for p in log["ckpt"].iterdir()] == ["epoch_0002.pt"]
-        assert (log["ckpt"] / "epoch_0002.pt").stat().st_size > 4 * 57e6
+        assert [[name for name, _ in files] for files in saved] == [
+            ["epoch_0001.pt"],
+            ["epoch_0002.pt"],
+        ]
+        assert saved[-1][0][1] > 4 * 57e6
+    # at full a checkpoint is ~1 GB: deleted once the record is written (keep_checkpoints=False)
+    assert not log["ckpt"].exists()
 
 
 def _dry_pix2pix_hyperband(results, monkeypatch):
