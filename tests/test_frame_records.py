@@ -227,3 +227,52 @@ def test_stored_paths_are_relative(results, tmp_path):
     assert not Path(rec["_path"]).is_absolute() or not str(rec["_path"]).startswith(
         str(records.repo_root())
     )
+
+
+def test_a_dirty_grid_refuses_before_training(results, monkeypatch):
+    from mtbook.core.runs import run_grid
+
+    monkeypatch.setattr(records, "PROCESS_GIT", dict(DIRTY))
+    ran = []
+    job = dict(experiment="x", method="m", seed=0, config={"a": 1})
+    with pytest.raises(records.DirtyTreeError):
+        run_grid(
+            [job],
+            lambda j, bar: ran.append(j) or {"metrics": {}},
+            desc="t",
+            profile="cpu",
+            verbose=False,
+        )
+    assert ran == []  # nothing was trained
+    # stored records are still read from a dirty tree (a chapter executed at cpu only reads)
+    monkeypatch.setattr(records, "PROCESS_GIT", dict(CLEAN))
+    run_grid([job], lambda j, bar: {"metrics": {"v": 1}}, desc="t", profile="cpu", verbose=False)
+    monkeypatch.setattr(records, "PROCESS_GIT", dict(DIRTY))
+    [rec] = run_grid([job], lambda j, bar: ran.append(j), desc="t", profile="cpu", verbose=False)
+    assert rec["metrics"] == {"v": 1} and ran == []
+
+
+def test_installed_from_git_names_the_installed_commit(monkeypatch):
+    import importlib.metadata as md
+
+    class Dist:
+        def read_text(self, name):
+            assert name == "direct_url.json"
+            return json.dumps(
+                {"url": "https://github.com/o/r", "vcs_info": {"vcs": "git", "commit_id": "a" * 40}}
+            )
+
+    monkeypatch.setattr(md, "distribution", lambda name: Dist())
+    assert records.installed_commit() == {
+        "commit": "a" * 40,
+        "dirty": False,
+        "changed": [],
+        "installed": True,
+    }
+
+    class Editable(Dist):
+        def read_text(self, name):
+            return json.dumps({"url": "file:///x", "dir_info": {"editable": True}})
+
+    monkeypatch.setattr(md, "distribution", lambda name: Editable())
+    assert records.installed_commit() is None

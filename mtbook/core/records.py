@@ -136,9 +136,27 @@ def git_info(cwd: Path | None = None) -> dict:
         return {"commit": None, "dirty": None, "changed": None}
 
 
+def installed_commit() -> dict | None:
+    """``{"commit", "dirty": False, "installed": True}`` when this package was pip-installed from a
+    git URL (as the Colab cell does): pip records the commit in ``direct_url.json``. Else None."""
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        info = json.loads(distribution("mtadam").read_text("direct_url.json") or "{}")
+    except (PackageNotFoundError, ValueError, OSError):
+        return None
+    commit = (info.get("vcs_info") or {}).get("commit_id")
+    if not commit or (info.get("dir_info") or {}).get("editable"):
+        return None
+    return {"commit": commit, "dirty": False, "changed": [], "installed": True}
+
+
 # The commit of the code this process loaded, taken once at import: every record of a long run names
-# the code it ran, not whatever HEAD became while it ran.
+# the code it ran, not whatever HEAD became while it ran. Outside a checkout (installed from git, as
+# on Colab) the installed commit is the code, and it is clean by construction.
 PROCESS_GIT = git_info()
+if PROCESS_GIT.get("commit") is None:
+    PROCESS_GIT = installed_commit() or PROCESS_GIT
 
 
 def check_clean(profile: str, git: dict | None = None) -> bool:

@@ -16,7 +16,7 @@ import time
 from typing import Callable, Iterable
 
 from .profiles import get_profile
-from .records import has_record, load_record, normalize, record_path, save_record
+from .records import check_clean, has_record, load_record, normalize, record_path, save_record
 
 
 def config_for(configs: dict, profile: str | None = None, experiment: str = "experiment") -> dict:
@@ -52,6 +52,7 @@ def run_or_load(
     rec = matching_record(experiment, method, seed, config, profile)
     if rec is not None:
         return rec
+    check_clean(profile)  # before the run, not after it
     if verbose and has_record(experiment, method, seed, profile):
         print(f"{experiment}/{method} seed {seed}: stored record has another config; re-running")
     t0 = time.time()
@@ -94,6 +95,8 @@ def run_grid(
         matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
     ]
     todo = [j for j, r in zip(jobs, stored) if r is None]
+    if todo:
+        check_clean(profile)  # refuse before hours of training, not when the first record is saved
     if verbose and not todo:
         print(f"{desc}: all {len(jobs)} runs of profile {profile!r} have records; reusing them")
     bar = tqdm(
