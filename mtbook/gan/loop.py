@@ -195,6 +195,38 @@ def train(
     return dict(curves=curves, steps=step, diverged=diverged, layer_names=names)
 
 
+RUN_ID_SKIP = ("threads", "seeds", "hb_trials")  # config keys that do not change a run's training
+
+
+def train_from_config(
+    setup: GanSetup,
+    cfg: dict,
+    *,
+    lambdas,
+    g_opt: dict,
+    d_opt: dict,
+    seed: int,
+    identity: dict,
+    **kw,
+) -> dict:
+    """:func:`train` with the schedule of an experiment's config (``epochs``, ``epochs_decay``,
+    ``log_every``) and a checkpoint identity made of ``identity``, the seed and the config (less the
+    keys in :data:`RUN_ID_SKIP`). ``kw``: device, ckpt_dir, progress, epoch_callback."""
+    run_id = dict(identity, seed=seed, **{k: v for k, v in cfg.items() if k not in RUN_ID_SKIP})
+    return train(
+        setup,
+        lambdas=lambdas,
+        g_opt=g_opt,
+        d_opt=d_opt,
+        epochs=cfg["epochs"],
+        epochs_decay=cfg.get("epochs_decay", 0),
+        log_every=cfg["log_every"],
+        seed=seed,
+        run_id=run_id,
+        **kw,
+    )
+
+
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Batches per epoch when the last incomplete batch is dropped (at least one)."""
     return max(1, n // batch_size)

@@ -69,25 +69,16 @@ def train_one(
 
     setup = make_setup(models, data, cfg, evaluate, seed)
     g_opt, d_opt = optimizers(optimizer, beta1, cfg)
-    run_id = dict(
-        optimizer=optimizer,
-        weights=list(weights),
-        beta1=beta1,
-        seed=seed,
-        **{k: v for k, v in cfg.items() if k not in ("threads", "seeds", "hb_trials")},
-    )
-    out = gan.train(
+    out = gan.train_from_config(
         setup,
+        cfg,
         lambdas=weights,
         g_opt=g_opt,
         d_opt=d_opt,
-        epochs=cfg["epochs"],
-        epochs_decay=cfg.get("epochs_decay", 0),
-        log_every=cfg["log_every"],
-        device=device,
         seed=seed,
+        identity=dict(optimizer=optimizer, weights=list(weights), beta1=beta1),
+        device=device,
         ckpt_dir=ckpt_dir,
-        run_id=run_id,
         progress=progress,
         epoch_callback=epoch_callback,
     )

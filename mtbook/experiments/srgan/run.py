@@ -124,26 +124,18 @@ def train_one(
 
     setup = M.make_setup(G, D, perc, data, cfg, terms=terms, rescale=rescale, evaluate=evaluate)
     g_opt, d_opt = optimizers(optimizer, cfg)
-    run_id = dict(
-        optimizer=optimizer,
-        lambdas=list(lambdas),
-        terms=setup.term_names,
-        rescale=rescale,
-        seed=seed,
-        **{k: v for k, v in cfg.items() if k not in ("threads", "seeds", "hb_trials")},
-    )
-    out = gan.train(
+    out = gan.train_from_config(
         setup,
+        cfg,
         lambdas=lambdas,
         g_opt=g_opt,
         d_opt=d_opt,
-        epochs=cfg["epochs"],
-        epochs_decay=cfg.get("epochs_decay", 0),
-        log_every=cfg["log_every"],
-        device=device,
         seed=seed,
+        identity=dict(
+            optimizer=optimizer, lambdas=list(lambdas), terms=setup.term_names, rescale=rescale
+        ),
+        device=device,
         ckpt_dir=ckpt_dir,
-        run_id=run_id,
         progress=progress,
         epoch_callback=epoch_callback,
     )
