@@ -86,6 +86,23 @@ def diff_mean_sd(a, b) -> tuple[float, float]:
     return ma - mb, math.sqrt(sa * sa / na + sb * sb / nb)
 
 
+def by_method(records: Sequence[dict]) -> dict[str, list[dict]]:
+    """Records grouped by their ``method``, in the order the methods first appear."""
+    out: dict[str, list[dict]] = {}
+    for r in records:
+        out.setdefault(r["method"], []).append(r)
+    return out
+
+
+def method_values(records: Sequence[dict], method: str, metric: str) -> list[float]:
+    """``metrics[metric]`` of every record of ``method`` that has it (seeds in record order)."""
+    return [
+        r["metrics"][metric]
+        for r in by_method(records).get(method, [])
+        if r["metrics"].get(metric) is not None
+    ]
+
+
 def markdown_table(
     rows: Sequence[dict],
     columns: Iterable[str],

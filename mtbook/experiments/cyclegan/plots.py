@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.metrics import FID_UNAVAILABLE
-from ...core.report import fmt_mean_sd, markdown_table, ours_and_paper, provenance
+from ...core.report import (
+    by_method,
+    fmt_mean_sd,
+    markdown_table,
+    ours_and_paper,
+    provenance,
+)
+from ...core.report import (
+    method_values as values,  # the chapters call <experiment>.values(...)
+)
 from .run import samples_path
 from .spec import COLUMNS, CURVE_METHODS, METHODS, PAPER_TABLE5, PAPER_TABLE5_MAPS, TERM_NAMES
 
@@ -29,21 +38,6 @@ def paper_rows(maps: bool = False) -> list[dict]:
         "Hyperband-FID"  # the paper's name: its Hyperband searched on validation FID
     )
     return [dict(method=names[k], **v) for k, v in table.items()]
-
-
-def by_method(records: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for r in records:
-        out.setdefault(r["method"], []).append(r)
-    return out
-
-
-def values(records: list[dict], method: str, metric: str) -> list[float]:
-    return [
-        r["metrics"][metric]
-        for r in by_method(records).get(method, [])
-        if r["metrics"].get(metric) is not None
-    ]
 
 
 OURS = ["moved-A", "idt-A", "cycle-A", "moved-B", "idt-B", "cycle-B"]

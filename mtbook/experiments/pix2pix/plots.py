@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.metrics import FID_UNAVAILABLE
-from ...core.report import fmt_mean_sd, markdown_table, ours_and_paper, provenance
+from ...core.report import (
+    by_method,
+    fmt_mean_sd,
+    markdown_table,
+    ours_and_paper,
+    provenance,
+)
+from ...core.report import (
+    method_values as values,  # the chapters call <experiment>.values(...)
+)
 from .run import samples_path
 from .spec import CURVE_METHODS, METHODS, PAPER_TABLE4, PAPER_TABLE4_MAPS
 
@@ -37,21 +46,6 @@ def _paper(records):
     return (
         (PAPER_TABLE4_MAPS, "maps -> aerial") if maps else (PAPER_TABLE4, "facades labels -> photo")
     )
-
-
-def by_method(records: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for r in records:
-        out.setdefault(r["method"], []).append(r)
-    return out
-
-
-def values(records: list[dict], method: str, metric: str) -> list[float]:
-    return [
-        r["metrics"][metric]
-        for r in by_method(records).get(method, [])
-        if r["metrics"].get(metric) is not None
-    ]
 
 
 def table_rows(records: list[dict]) -> list[dict]:

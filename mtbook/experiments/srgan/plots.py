@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.metrics import FID_UNAVAILABLE
-from ...core.report import fmt_mean_sd, markdown_table, mean_sd, provenance
+from ...core.report import (
+    by_method,
+    fmt_mean_sd,
+    markdown_table,
+    mean_sd,
+    provenance,
+)
+from ...core.report import (
+    method_values as values,  # the chapters call <experiment>.values(...)
+)
 from .run import samples_path
 from .spec import (
     METHODS,
@@ -41,21 +50,6 @@ TABLE_COLUMNS = (
     + [f"{s} {m}" for s in SETS for m in ("PSNR", "SSIM", "FID")]
     + ["Set5 PSNR", "Set5 SSIM"]
 )
-
-
-def by_method(records: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for r in records:
-        out.setdefault(r["method"], []).append(r)
-    return out
-
-
-def values(records: list[dict], method: str, key: str) -> list[float]:
-    return [
-        r["metrics"][key]
-        for r in by_method(records).get(method, [])
-        if r["metrics"].get(key) is not None
-    ]
 
 
 def paper_cell(test_set: str, method: str, metric: str) -> str:
