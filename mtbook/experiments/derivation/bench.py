@@ -24,7 +24,7 @@ import torch
 
 from ...core.polynomial import PAPER_AB, residual
 from ...core.profiles import get_profile
-from ...core.records import load_record, save_record
+from ...core.records import load_record, normalize, save_record
 from ...core.report import tail_median
 from ...core.runs import config_for, matching_record
 
@@ -144,9 +144,8 @@ def recorded_run(
     )
     method = f"{name}-c{c:g}"
     rec = matching_record(EXPERIMENT, method, seed, run_cfg, profile)
-    if rec is None or rec["metrics"] != load_record_metrics(
-        metrics
-    ):  # new, or the code now computes something else
+    # a new run, or the code now computes something else: (re)write the record
+    if rec is None or rec["metrics"] != normalize(metrics):
         path = save_record(
             EXPERIMENT,
             method,
@@ -163,20 +162,14 @@ def recorded_run(
 
 
 def save_comparison(name: str, metrics: dict, config: dict, profile: str | None = None) -> None:
-    """Record a number the chapter derives from several
-    runs (e.g. a maximum trajectory difference)."""
+    """Record a number the chapter derives from several runs (e.g. a maximum trajectory
+    difference)."""
     profile = profile or get_profile()
     rec = matching_record(EXPERIMENT, name, 0, config, profile)
-    if rec is None or rec["metrics"] != load_record_metrics(metrics):
+    if rec is None or rec["metrics"] != normalize(metrics):
         save_record(
             EXPERIMENT, name, config=config, seed=0, metrics=metrics, wall_time=0.0, profile=profile
         )
-
-
-def load_record_metrics(metrics: dict) -> dict:
-    from ...core.records import normalize
-
-    return normalize(metrics)
 
 
 def log10(x: float) -> float:
