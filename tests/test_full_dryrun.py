@@ -545,6 +545,7 @@ def test_pix2pix_rows_cover_every_generator_optimizer():
 DRYRUNS_ELSEWHERE = {
     "mtbook.experiments.srgan": "tests/test_srgan.py",
     "mtbook.experiments.cyclegan": "tests/test_cyclegan.py",
+    "mtbook.experiments.bert": "tests/test_bert.py",
 }
 
 
