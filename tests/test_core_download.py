@@ -288,6 +288,8 @@ def test_the_repository_checksum_lists_match_the_team_data_exactly():
             team[name.removeprefix("./")] = digest
     ours = {}
     for name, entry in datasets.DATASETS.items():
+        if entry.listing == "archive":
+            continue
         for rel, digest in datasets.load_sums(entry.sums_path()).items():
             ours[f"{name}/{rel}"] = digest
     assert ours == {k: v for k, v in team.items() if not k.startswith("MNIST/")}
@@ -297,6 +299,11 @@ def test_every_listed_file_has_a_source_and_the_lists_ship_as_package_data():
     root = Path(__file__).resolve().parent.parent
     assert 'mtbook = ["core/checksums/*.sha256"]' in (root / "pyproject.toml").read_text()
     for name, entry in datasets.DATASETS.items():
+        if entry.listing == "archive":  # `full`-only: published archive digests instead
+            sources = entry.resolve_sources({})
+            assert sources and all(len(s.sha256 or "") == 64 for s in sources), name
+            assert not entry.sums_path().exists(), name
+            continue
         sums = datasets.load_sums(entry.sums_path())
         assert entry.sums_path().parent == datasets.CHECKSUMS_DIR
         built = {"MRPC/train.tsv", "MRPC/dev.tsv"} if entry.build else set()
@@ -304,3 +311,67 @@ def test_every_listed_file_has_a_source_and_the_lists_ship_as_package_data():
             if rel not in built:
                 url = datasets._urls(entry, sums, rel)
                 assert url.startswith(("http://", "https://")) and "," not in url, (name, rel)
+
+
+# --- `full`-only sets without a copy here (DIV2K, CycleGAN maps): the archive's published digest --
+
+
+def _archive_dataset(www, base, monkeypatch, name="div2k", digest=None):
+    """A two-image stand-in for an archive-listed dataset, served locally; returns its files."""
+    files = {f"DIV2K_train_HR/{i:04d}.png": bytes(range(i, i + 64)) * (10 + i) for i in (1, 2)}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for arc, blob in files.items():
+            zf.writestr(arc, blob)
+    (www / "DIV2K_train_HR.zip").write_bytes(buf.getvalue())
+    import hashlib
+
+    real = hashlib.sha256(buf.getvalue()).hexdigest()
+    src = Source(
+        (base + "DIV2K_train_HR.zip",), "zip", (("DIV2K_train_HR", "train"),), digest or real
+    )
+    monkeypatch.setitem(datasets.DATASETS, name, Dataset(name, (src,), "test", listing="archive"))
+    return {arc.replace("DIV2K_train_HR/", "train/"): blob for arc, blob in files.items()}
+
+
+def test_archive_listed_dataset_is_checked_by_its_digest_then_by_the_list_it_wrote(
+    dirs, server, monkeypatch
+):
+    d, c = dirs
+    www, base, requests = server
+    files = _archive_dataset(www, base, monkeypatch)
+    folder = datasets.dataset_dir("div2k")
+    assert folder == d / "div2k" and requests == ["/DIV2K_train_HR.zip"]
+    for rel, blob in files.items():
+        assert (folder / rel).read_bytes() == blob
+    listed = datasets.load_sums(folder / datasets.ARCHIVE_LIST)
+    assert set(listed) == set(files)
+    assert datasets.dataset_dir("div2k") == folder and len(requests) == 1  # no new download
+    blob = bytearray((folder / "train/0002.png").read_bytes())
+    blob[5] ^= 0xFF
+    (folder / "train/0002.png").write_bytes(bytes(blob))
+    with pytest.raises(DataError, match=r"0002\.png is corrupt"):
+        datasets.dataset_dir("div2k", full_check=True)
+
+
+def test_archive_with_a_wrong_digest_is_discarded_and_nothing_is_installed(
+    dirs, server, monkeypatch
+):
+    d, c = dirs
+    www, base, _ = server
+    _archive_dataset(www, base, monkeypatch, digest="0" * 64)
+    with pytest.raises(DataError, match="expected 0000"):
+        datasets.dataset_dir("div2k")
+    assert not (d / "div2k").exists() and not (c / "div2k").exists()
+    assert not [p for p in d.iterdir() if p.name.startswith(".")]
+
+
+def test_a_folder_without_the_written_list_is_not_trusted(dirs, server, monkeypatch):
+    d, c = dirs
+    www, base, requests = server
+    _archive_dataset(www, base, monkeypatch)
+    (d / "div2k" / "train").mkdir(parents=True)
+    (d / "div2k" / "train" / "0001.png").write_bytes(b"someone else's copy")
+    folder = datasets.dataset_dir("div2k")  # downloaded again, into the cache
+    assert folder == c / "div2k" and len(requests) == 1
+    assert (d / "div2k" / "train" / "0001.png").read_bytes() == b"someone else's copy"

@@ -25,18 +25,27 @@ class Source:
     urls: tuple[str, ...]
     kind: str
     moves: tuple[tuple[str, str], ...]
+    sha256: str | None = None  # the download's published digest, checked before unpacking
 
 
 @dataclass(frozen=True)
 class Dataset:
     """A dataset folder: its sources (a tuple, or a function of the checksum list), an optional
-    ``build`` step run on the staging folder after unpacking, and its checksum list."""
+    ``build`` step run on the staging folder after unpacking, and its checksum list.
+
+    ``listing="repository"``: the per-file list is ``checksums/<name>.sha256`` in this repository
+    (made from the team's copy). ``listing="archive"``: no copy exists here (the ``full``-only
+    sets), so every source carries its archive's *published* sha256, checked before unpacking, and
+    the per-file list is written into the dataset folder at install (:data:`ARCHIVE_LIST`) to check
+    the unpacked files on every later use.
+    """
 
     name: str
     sources: tuple[Source, ...] | Callable[[dict[str, str]], tuple[Source, ...]]
     about: str
     build: Callable[[Path], None] | None = None
     checksums: Path | None = None
+    listing: str = "repository"
 
     def sums_path(self) -> Path:
         return self.checksums or CHECKSUMS_DIR / f"{self.name}.sha256"
@@ -128,6 +137,17 @@ def split_mrpc(folder: Path) -> None:
 
 PIX2PIX = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
 CYCLEGAN = "efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
+ARCHIVE_LIST = ".sha256-from-archive"  # the per-file list of a ``listing="archive"`` dataset
+
+# Published archive digests (size in bytes, sha256) for the `full`-only sets, as TensorFlow
+# Datasets lists them (tensorflow_datasets/url_checksums/div2k.txt and cycle_gan.txt): the only
+# published hashes of these files we know of. CycleGAN's maps.zip is the one TFDS fetched from
+# people.eecs.berkeley.edu/~taesung_park, which now redirects to efrosgans.eecs.berkeley.edu.
+_DIV2K = "data.vision.ee.ethz.ch/cvl/DIV2K/"
+# (sizes: 3530603713, 448993893 and 1476754427 bytes)
+DIV2K_TRAIN_SHA256 = "9d0b9c463f6e35b6c62cc6a930ee2224f670b34c1df841a57670f9acf0f6c335"
+DIV2K_VALID_SHA256 = "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc"
+MAPS_CYCLEGAN_SHA256 = "639534f69dbf9f36bef8d6292a7698006361221f83f0285d7c9ca78afe6e8a9e"
 
 DATASETS: dict[str, Dataset] = {
     d.name: d
@@ -148,6 +168,40 @@ DATASETS: dict[str, Dataset] = {
             ),
             "CycleGAN horse2zebra: {trainA,trainB,testA,testB}; the list holds an 80+80 train "
             "subset and the full test sets, the archive's other train images are kept unverified",
+        ),
+        Dataset(
+            "maps_cyclegan",
+            (
+                Source(
+                    (f"https://{CYCLEGAN}maps.zip", f"http://{CYCLEGAN}maps.zip"),
+                    "zip",
+                    tuple((f"maps/{p}{s}", f"{p}{s}") for p in ("train", "test") for s in "AB"),
+                    sha256=MAPS_CYCLEGAN_SHA256,
+                ),
+            ),
+            "CycleGAN maps (Google Maps, NYC): trainA/testA aerial photos, trainB/testB maps, "
+            "600x600 JPEGs; `full` only",
+            listing="archive",
+        ),
+        Dataset(
+            "div2k",
+            (
+                Source(
+                    (f"https://{_DIV2K}DIV2K_train_HR.zip", f"http://{_DIV2K}DIV2K_train_HR.zip"),
+                    "zip",
+                    (("DIV2K_train_HR", "train"),),
+                    sha256=DIV2K_TRAIN_SHA256,
+                ),
+                Source(
+                    (f"https://{_DIV2K}DIV2K_valid_HR.zip", f"http://{_DIV2K}DIV2K_valid_HR.zip"),
+                    "zip",
+                    (("DIV2K_valid_HR", "valid"),),
+                    sha256=DIV2K_VALID_SHA256,
+                ),
+            ),
+            "DIV2K (Agustsson & Timofte 2017) HR PNGs: train/0001-0800, valid/0801-0900 (2K "
+            "resolution); SRGAN's training set at `full`",
+            listing="archive",
         ),
         Dataset("sr", _sr_sources, "SR benchmarks Set5, Set14, BSD100 (HR PNG)"),
         Dataset("sr_train", _sr_train_sources, "SR training sets T91 (BMP) and BSD200 (JPEG)"),

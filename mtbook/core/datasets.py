@@ -7,6 +7,12 @@ known, so what is verified is every unpacked file. Files an archive holds beyond
 horse2zebra training sets, GLUE's unlabelled test files, BSDS500's Thumbs.db) are kept but not
 verified; every listed file must exist and match.
 
+The ``full``-only sets that no copy of ours exists for (DIV2K, CycleGAN's maps) have
+``listing="archive"``: each download is checked against its archive's published sha256 before it is
+unpacked, and the per-file list is written into the dataset folder at install
+(``.sha256-from-archive``) and checked on every later use as above. A folder without that list
+(not installed by this module) is not trusted: the dataset is downloaded again into the cache.
+
 A missing dataset is downloaded (progress bar), unpacked into a hidden staging folder next to its
 final place, laid out as below, verified, and only then renamed into place: a corrupt or missing
 file raises :class:`~mtbook.core.data.DataError` naming the file, the URL and ``$MTADAM_DATA``, and
@@ -33,10 +39,11 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from .catalog import ARCHIVE_LIST, DATASETS, Dataset, Source
 from .catalog import CHECKSUMS_DIR as CHECKSUMS_DIR
-from .catalog import DATASETS, Dataset, Source
 from .data import DATA_ENV, DataError, _writable, cache_dir, data_dir, download, sha256sum
 
 
@@ -170,7 +177,7 @@ def _place(src: Source, url: str, fetched: Path, staging: Path, work: Path) -> N
     shutil.rmtree(out)
 
 
-def _install(ds: Dataset, sums: dict[str, str]) -> Path:
+def _install(ds: Dataset, sums: dict[str, str] | None) -> Path:
     """Download, unpack, lay out and verify ``ds`` in a staging folder, then rename it into place.
 
     The place is ``data_dir()/name`` when the data directory is writable and holds no ``name/``,
@@ -190,7 +197,7 @@ def _install(ds: Dataset, sums: dict[str, str]) -> Path:
             for url in src.urls:
                 try:
                     fetched = download(
-                        url, downloads / f"{i:03d}" / name, None, desc=f"{ds.name}: {name}"
+                        url, downloads / f"{i:03d}" / name, src.sha256, desc=f"{ds.name}: {name}"
                     )
                     break
                 except DataError as e:
@@ -198,8 +205,13 @@ def _install(ds: Dataset, sums: dict[str, str]) -> Path:
             else:
                 raise DataError(
                     "\n".join(errors) + f"\nThe {ds.name} dataset could not be downloaded to "
-                    f"{target}. Offline? Set {DATA_ENV} to a directory holding {ds.name}/ (the "
-                    f"files listed in {ds.sums_path()})."
+                    f"{target}. Offline? Set {DATA_ENV} to a directory holding {ds.name}/ ("
+                    + (
+                        f"installed by this module: it writes {ARCHIVE_LIST} there"
+                        if sums is None
+                        else f"the files listed in {ds.sums_path()}"
+                    )
+                    + ")."
                 )
             _place(src, url, fetched, staging, work)
         if ds.build:
@@ -211,30 +223,47 @@ def _install(ds: Dataset, sums: dict[str, str]) -> Path:
                     f"nothing was installed. Set {DATA_ENV} to a directory holding "
                     f"a good copy of {ds.name}/."
                 ) from e
-        for rel, digest in sums.items():
-            path = staging / rel
-            if not path.is_file():
-                raise DataError(
-                    f"{ds.name}/{rel} is missing from what {_urls(ds, sums, rel)} "
-                    f"unpacked to; nothing was installed. Set {DATA_ENV} to a "
-                    f"directory holding a good copy of {ds.name}/."
-                )
-            actual = sha256sum(path)
-            if actual != digest:
-                raise DataError(
-                    f"{ds.name}/{rel} as downloaded from {_urls(ds, sums, rel)} is "
-                    f"corrupt: sha256 {actual}, expected {digest}; nothing was "
-                    f"installed. Set {DATA_ENV} to a directory holding a good copy."
-                )
+        if sums is None:  # listing="archive": the archives were verified; list what they held
+            sums = _write_archive_list(ds, staging)
+        else:
+            for rel, digest in sums.items():
+                path = staging / rel
+                if not path.is_file():
+                    raise DataError(
+                        f"{ds.name}/{rel} is missing from what {_urls(ds, sums, rel)} "
+                        f"unpacked to; nothing was installed. Set {DATA_ENV} to a "
+                        f"directory holding a good copy of {ds.name}/."
+                    )
+                actual = sha256sum(path)
+                if actual != digest:
+                    raise DataError(
+                        f"{ds.name}/{rel} as downloaded from {_urls(ds, sums, rel)} is "
+                        f"corrupt: sha256 {actual}, expected {digest}; nothing was "
+                        f"installed. Set {DATA_ENV} to a directory holding a good copy."
+                    )
         if target.exists():  # an incomplete earlier copy in the cache: swap it out
             os.replace(target, work / "old")
         os.replace(staging, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(downloads, ignore_errors=True)
-    sums_hash = hashlib.sha256(ds.sums_path().read_bytes()).hexdigest()
+    sums_path = target / ARCHIVE_LIST if ds.listing == "archive" else ds.sums_path()
+    sums_hash = hashlib.sha256(sums_path.read_bytes()).hexdigest()
     _save_stamp(_stamp_path(target), sums_hash, {rel: _key(target / rel) for rel in sums})
     return target
+
+
+def _write_archive_list(ds: Dataset, staging: Path) -> dict[str, str]:
+    """Hash every file unpacked into ``staging`` and write the list there (``ARCHIVE_LIST``)."""
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    if not files:
+        raise DataError(f"{_urls(ds, {})} unpacked to no files; nothing was installed.")
+    sums = {p.relative_to(staging).as_posix(): sha256sum(p) for p in files}
+    digests = ", ".join(f"{s.urls[0]} sha256 {s.sha256}" for s in ds.resolve_sources({}))
+    lines = [f"# {ds.name}: the files of the verified archive(s) {digests}"]
+    lines += [f"{digest}  {rel}" for rel, digest in sums.items()]
+    (staging / ARCHIVE_LIST).write_text("\n".join(lines) + "\n")
+    return sums
 
 
 def dataset_dir(name: str, full_check: bool | None = None) -> Path:
@@ -250,12 +279,18 @@ def dataset_dir(name: str, full_check: bool | None = None) -> Path:
     ds = DATASETS[name]
     if full_check is None:
         full_check = os.environ.get("MTADAM_VERIFY", "").lower() == "full"
-    sums = load_sums(ds.sums_path())
+    archive = ds.listing == "archive"
+    if archive and any(s.sha256 is None for s in ds.resolve_sources({})):
+        raise ValueError(f"dataset {name!r} has listing='archive' but a source without sha256")
+    sums = None if archive else load_sums(ds.sums_path())
     seen = set()
     for base in (data_dir(), cache_dir()):
         folder = base / name
         if folder.is_dir() and folder.resolve() not in seen:
             seen.add(folder.resolve())
-            if not _check(ds, folder, sums, full_check):
+            listed = replace(ds, checksums=folder / ARCHIVE_LIST) if archive else ds
+            if archive and not listed.sums_path().is_file():
+                continue  # not installed by us: no list to check it against
+            if not _check(listed, folder, load_sums(listed.sums_path()), full_check):
                 return folder
     return _install(ds, sums)
