@@ -142,11 +142,25 @@ def test_smoke_grids_write_records_with_the_perceptual_label(tmp_path, monkeypat
     assert "rescaled" in S.motivation_table(mot)
 
 
-def test_full_config_dry_run_on_two_real_images():
+def test_full_config_dry_run_on_two_real_images(tmp_path, monkeypatch):
     """The ``full`` sizes (16 x 64 SRResNet, ndf 64 discriminator, VGG19 to conv5_4, 96 px crops):
-    two generator steps and one evaluation on the CPU, on two real training images. The VGG here has
-    random weights (no download offline): this checks shapes and the code path, never a number."""
+    two generator steps and one evaluation on the CPU, on two real training images read through
+    the DIV2K path (a folder laid out as DIV2K's ``train/NNNN.png`` holding two BSD200 images:
+    DIV2K itself is a 3.5 GB download). The VGG here has random weights (no download offline):
+    this checks shapes and the code path, never a number."""
+    from PIL import Image
+
+    from mtbook.core import data as D
+
+    src = M.train_files(dict(train_set="sr_train"))
+    div2k = tmp_path / "div2k"
+    (div2k / "train").mkdir(parents=True)
+    for i, f in enumerate(src[-2:], 1):  # two BSD200 images (481 x 321)
+        Image.open(f).save(div2k / "train" / f"{i:04d}.png")
+    monkeypatch.setattr(D, "div2k_dir", lambda: div2k)
     cfg = S.config("full")
+    assert cfg["train_set"] == "div2k"
+    assert [f.name for f in M.train_files(cfg)] == ["0001.png", "0002.png"]
     assert (cfg["n_blocks"], cfg["nf"], cfg["ndf"], cfg["lr_size"], cfg["perceptual"]) == (
         16,
         64,
@@ -165,7 +179,7 @@ def test_full_config_dry_run_on_two_real_images():
         fid=False,
     )
     data = dict(train=M.load_train(cfg), Set5=M.load_test("Set5", cfg))
-    assert len(data["train"]) == 2
+    assert len(data["train"]) == 2 and data["train"][0].shape[1:] == (321, 481)
     perc = M.VGGLoss(random_weights=True)
     assert perc.phi(torch.zeros(1, 3, 96, 96)).shape == (1, 512, 6, 6)
     res = S.train_one(
@@ -205,3 +219,8 @@ def test_stored_only_never_trains(tmp_path, monkeypatch):
     assert S.run_all("smoke", stored_only=True) == []
     assert S.run_motivation("smoke", stored_only=True) == []
     assert not (tmp_path / "results").exists()
+
+
+def test_train_set_names_are_checked():
+    with pytest.raises(ValueError, match="unknown train_set 'imagenet'"):
+        M.train_files(dict(train_set="imagenet"))

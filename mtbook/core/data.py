@@ -296,6 +296,18 @@ def sr_train_dir() -> Path:
     return dataset_dir("sr_train")
 
 
+def div2k_dir() -> Path:
+    """DIV2K HR: ``train/0001.png``..``0800.png`` and ``valid/0801.png``..``0900.png`` (about 2K
+    px; downloaded at ``full``, 4 GB, checked against the archives' published sha256)."""
+    return dataset_dir("div2k")
+
+
+def maps_cyclegan_dir() -> Path:
+    """CycleGAN maps: ``trainA``/``testA`` aerial photos, ``trainB``/``testB`` maps (600x600 JPEGs;
+    downloaded at ``full``, 1.5 GB, checked against the archive's published sha256)."""
+    return dataset_dir("maps_cyclegan")
+
+
 def glue_dir() -> Path:
     """GLUE ``MRPC/``, ``RTE/``, ``STS-B/`` with ``train.tsv`` and ``dev.tsv`` (tab-separated, read
     with quoting off)."""

@@ -1,7 +1,10 @@
 """SRGAN as a :class:`mtbook.gan.GanSetup`: data, the three terms, the motivation's rescaling,
 metrics.
 
-Data. Training HR images: ``sr_train`` (T91 + BSD200; images smaller than one HR crop are skipped).
+Data. Training HR images: ``sr_train`` (T91 + BSD200; images smaller than one HR crop are skipped)
+at ``cpu``; at ``full`` (``train_set="div2k"``) the 800 DIV2K training images (SRGAN trained on
+350 thousand ImageNet images, which need a login; DIV2K is the open 2K set SR work trains on since
+2017). All training images are held in memory as uint8: about 6 GB for DIV2K.
 Each step draws ``batch_size`` random HR crops of ``4 * lr_size`` px (random horizontal flip) and
 makes the LR input by bicubic x4 downsampling (PyTorch's antialiased bicubic, the kernel of MATLAB's
 ``imresize``), rounded to 8 bit as a saved LR image would be. Test: Set14, BSD100, Set5, each HR
@@ -78,12 +81,30 @@ def to_u8(t: torch.Tensor) -> torch.Tensor:
     return ((t.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
-def load_train(cfg: dict) -> list[torch.Tensor]:
-    """The HR training images (uint8 [3, H, W]) at least one HR crop large, T91 then BSD200."""
-    root = _sr_dirs()[1]
-    files = sorted((root / "T91").glob("*.bmp")) + sorted((root / "BSD200").glob("*.jpg"))
+TRAIN_SETS = ("sr_train", "div2k")
+
+
+def train_files(cfg: dict) -> list[Path]:
+    """The training images of ``cfg["train_set"]`` (default ``sr_train``: T91 then BSD200)."""
+    from ...core import data
+
+    name = cfg.get("train_set", "sr_train")
+    if name not in TRAIN_SETS:
+        raise ValueError(f"unknown train_set {name!r}; use one of {', '.join(TRAIN_SETS)}")
+    if name == "div2k":
+        root = data.div2k_dir()
+        files = sorted((root / "train").glob("*.png"))
+    else:
+        root = _sr_dirs()[1]
+        files = sorted((root / "T91").glob("*.bmp")) + sorted((root / "BSD200").glob("*.jpg"))
     if not files:
-        raise FileNotFoundError(f"no T91/*.bmp or BSD200/*.jpg under {root}")
+        raise FileNotFoundError(f"no training images ({name}) under {root}")
+    return files
+
+
+def load_train(cfg: dict) -> list[torch.Tensor]:
+    """The HR training images (uint8 [3, H, W]) at least one HR crop large."""
+    files = train_files(cfg)
     hr = cfg["scale"] * cfg["lr_size"]
     imgs = [
         im

@@ -169,10 +169,12 @@ CONFIG = {
         fid=False,
     ),
     # SRGAN's sizes: 16 blocks x 64 channels, the full discriminator, 96x96 HR crops, batch 16,
-    # Adam lr 1e-4 (SRGAN), VGG19 phi_5,4, 100 + 100 epochs of 1000 steps (2e5 steps), 40 trials
+    # Adam lr 1e-4 (SRGAN), VGG19 phi_5,4, 100 + 100 epochs of 1000 steps (2e5 steps), 40 trials;
+    # trained on DIV2K's 800 HR images (SRGAN's ImageNet subset needs a login; see model.py)
     "full": dict(
         _COMMON,
         seeds=[0],
+        train_set="div2k",
         n_blocks=16,
         nf=64,
         ndf=64,
