@@ -10,21 +10,11 @@ MTAdam rows (pix2pix rounded: L1 46.5, FID 130.4).
 
 from __future__ import annotations
 
+from ...core.ablation import ABLATIONS, SHORT, VARIANTS  # noqa: F401
+
 EXPERIMENT = "ablation"
 
-VARIANTS = {
-    "normalize_none": dict(paper="(i) Removing L6–8", mtadam=dict(normalize="none")),
-    "normalize_global": dict(
-        paper="(ii) Removing L6, changing g^i_l to g^i", mtadam=dict(normalize="global")
-    ),
-    "no_anchor": dict(paper="(iii) No scaling by n^1_{l,t} in L8", mtadam=dict(anchor=False)),
-    "denom_own": dict(paper="(iv) Line 14: scaling like Adam", mtadam=dict(denom="own")),
-    "denom_mean": dict(
-        paper="(v) Line 14: scaling by mean instead of max", mtadam=dict(denom="mean")
-    ),
-    "full": dict(paper="Full method", mtadam={}),
-}
-
+# the variants and their MTAdam switches: one mapping for every chapter (mtbook.core.ablation)
 # variant -> task -> metric -> value
 PAPER_TABLE7 = {
     "normalize_none": {

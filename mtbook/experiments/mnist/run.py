@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...core.models import MnistNet
-from ...core.optim import make_optimizer
+from ...core.optim import is_multi_term, make_optimizer
 from ...core.profiles import device, get_profile
 from ...core.runs import run_grid
 from .model import (
@@ -21,7 +21,7 @@ from .model import (
     per_term_grads,
     stratified_subset,
 )
-from .spec import DRAWS, EXPERIMENT, METHODS, NUM_CLASSES, config, method_key
+from .spec import DRAWS, EXPERIMENT, METHODS, NUM_CLASSES, config, method_key, method_spec
 
 
 @torch.no_grad()
@@ -49,8 +49,10 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     """Train one model with one method; returns ``dict(config, metrics, curves)`` for a record.
 
     Same seed = same class weights, same initial network, same batch order for every method.
+    ``method``: a row of Table 1 or an ablation variant of MTAdam (``spec.ABLATION_METHODS``).
     """
-    spec = METHODS[method]
+    spec = method_spec(method)
+    multi = is_multi_term(spec["optimizer"])
     drawn = draw_weights(draw, seed)
     weights = {
         "drawn": drawn,
@@ -64,7 +66,13 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     )  # initialised on the CPU (same initial network on every device), then moved
     params = [p for p in model.parameters() if p.requires_grad]
     param_names = [n for n, p in model.named_parameters() if p.requires_grad]
-    opt = make_optimizer(spec["optimizer"], params, lr=spec["lr"], momentum=spec.get("momentum"))
+    opt = make_optimizer(
+        spec["optimizer"],
+        params,
+        lr=spec["lr"],
+        momentum=spec.get("momentum"),
+        **spec.get("mtadam", {}),
+    )
     w_t = torch.tensor(weights, dtype=torch.float32, device=dev)
 
     bs = cfg["batch_size"]
@@ -83,7 +91,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         train_loss=[],
         train_terms=[],
     )
-    if method == "mtadam":
+    if multi:
         curves.update(ew_step=[], ew_mean=[], ew_fc2=[])
     fc2_index = param_names.index("fc2.weight")
     step = 0
@@ -94,7 +102,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         for s in range(0, n, bs):
             idx = order[s : s + bs].to(dev)
             x, y = data.x_train[idx], data.y_train[idx]
-            if method == "mtadam":
+            if multi:
                 grads, terms = per_term_grads(model, x, y, weights, params)
                 opt.step(grads=grads)
                 loss_value = float(terms.sum())
@@ -114,7 +122,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
                 curves["train_step"].append(step)
                 curves["train_loss"].append(loss_value)
                 curves["train_terms"].append([round(float(t), 6) for t in terms.cpu()])
-                if method == "mtadam":
+                if multi:
                     ew = opt.effective_weights().cpu()
                     curves["ew_step"].append(step)
                     curves["ew_mean"].append(torch.nanmean(ew, dim=1).tolist())
@@ -140,6 +148,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         optimizer=spec["optimizer"],
         lr=spec["lr"],
         momentum=spec.get("momentum"),
+        **({"mtadam": dict(spec["mtadam"])} if spec.get("mtadam") else {}),
         weights_used=spec["weights"],
         class_weights=[float(v) for v in weights],
         drawn_weights=[float(v) for v in drawn],
@@ -192,8 +201,11 @@ def draw_invariance(
 
 
 def run_config(method: str, draw: str, seed: int, cfg: dict) -> dict:
-    """What a record's config holds, known before training (so stored runs are matched exactly)."""
-    spec = METHODS[method]
+    """What a record's config holds, known before training (so stored runs are matched exactly).
+
+    An ablation variant's config also holds its MTAdam switches (``mtadam``); Table 1's rows do not
+    have the key, so their stored records still match."""
+    spec = method_spec(method)
     equal = spec["weights"] == "equal"
     return dict(
         method=method,
@@ -202,6 +214,7 @@ def run_config(method: str, draw: str, seed: int, cfg: dict) -> dict:
         optimizer=spec["optimizer"],
         lr=spec["lr"],
         momentum=spec.get("momentum"),
+        **({"mtadam": dict(spec["mtadam"])} if spec.get("mtadam") else {}),
         weights_used=spec["weights"],
         profile_config=cfg,
     )
@@ -240,12 +253,21 @@ def run_all(
     draws=None,
     data: MNISTData | None = None,
     verbose: bool = True,
+    seeds=None,
 ) -> list[dict]:
     """Every (method, draw, seed) of ``profile``: stored records whose config matches are reused,
-    missing or stale ones are run (one tqdm bar over steps); returns the records in grid order."""
+    missing or stale ones are run (one tqdm bar over steps); returns the records in grid order.
+
+    ``seeds``: a subset of the profile's seeds (e.g. the ablation's first three); the configs stay
+    the profile's (they hold its seed list), so the records are those of the full grid."""
     profile = profile or get_profile()
     cfg = config(profile)
     grid = jobs(cfg, methods, draws)
+    if seeds is not None:
+        unknown = set(seeds) - set(cfg["seeds"])
+        if unknown:
+            raise ValueError(f"seeds {sorted(unknown)} are not seeds of profile {profile!r}")
+        grid = [j for j in grid if j["seed"] in set(seeds)]
     state = {"data": data}
 
     def run(job, bar):

@@ -12,6 +12,7 @@ The one source of truth for the chapter, the tests and the scoreboard: :data:`PA
 
 from __future__ import annotations
 
+from ...core.ablation import ablation_methods
 from ...core.runs import config_for
 
 EXPERIMENT = "mnist"
@@ -50,6 +51,22 @@ METHODS = {
     "mtadam": dict(label="MTAdam", optimizer="mtadam", lr=1e-3, weights="drawn"),
     "adam_equal": dict(label="Adam (equal weights)", optimizer="adam", lr=1e-3, weights="equal"),
 }
+
+# Table 7's variants on this bench (chapter 7): MTAdam with one part of Algorithm 1 switched off,
+# e.g. "mtadam_denom_own"; not rows of Table 1 (the full method is "mtadam" itself)
+ABLATION_METHODS = ablation_methods(METHODS, "mtadam")
+
+
+def method_spec(method: str) -> dict:
+    """The settings of a row of Table 1 or of an ablation variant (chapter 7)."""
+    if method in METHODS:
+        return METHODS[method]
+    if method in ABLATION_METHODS:
+        return ABLATION_METHODS[method]
+    raise ValueError(
+        f"unknown MNIST method {method!r}; use one of {', '.join([*METHODS, *ABLATION_METHODS])}"
+    )
+
 
 DRAWS = {
     "paper": "U(1, 1000) for all ten classes (the paper's text)",
@@ -121,8 +138,7 @@ def method_key(method: str, draw: str) -> str:
     A method that does not use the drawn weights (``adam_equal``) is the same run under both draws:
     it has one record, named after the method alone.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    spec = method_spec(method)
     if draw not in DRAWS:
         raise ValueError(f"unknown weight draw {draw!r}; use one of {', '.join(DRAWS)}")
-    return method if METHODS[method]["weights"] == "equal" else f"{method}-{draw}"
+    return method if spec["weights"] == "equal" else f"{method}-{draw}"

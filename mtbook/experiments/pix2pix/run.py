@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ... import gan
+from ...core.ablation import with_switches
 from ...core.data import cache_dir
 from ...core.hyperband import search
 from ...core.metrics import fid_status, image_metrics, to_uint8
@@ -18,7 +19,7 @@ from ...core.profiles import get_profile
 from ...core.records import results_dir
 from ...core.runs import run_grid
 from .model import TERM_NAMES, build_models, load_data, make_setup
-from .spec import METHODS, PRESCRIBED, config, experiment_name
+from .spec import METHODS, PRESCRIBED, config, experiment_name, method_spec
 
 
 def checkpoint_dir(profile: str, name: str, experiment: str) -> Path:
@@ -30,16 +31,18 @@ def samples_path(profile: str, method: str, seed: int, experiment: str = "pix2pi
     return results_dir(profile) / experiment / "samples" / f"{method}__seed{seed}.npz"
 
 
-def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
+def optimizers(
+    optimizer: str, beta1: float, cfg: dict, mtadam: dict | None = None
+) -> tuple[dict, dict]:
     """The generator's optimizer (registry spec) and
-    the discriminator's Adam, from a row's settings."""
+    the discriminator's Adam, from a row's settings (``mtadam``: an ablation's switches)."""
     g = dict(name=optimizer, lr=cfg["lr"])
     if optimizer in ("adam", "mtadam"):
         g.update(beta1=beta1, beta2=cfg["beta2"])
     if optimizer == "mtadam":
         g.update(beta3=cfg["beta3"])
     d = dict(name="adam", lr=cfg["lr"], beta1=beta1, beta2=cfg["beta2"])
-    return g, d
+    return with_switches(g, mtadam), d
 
 
 def train_one(
@@ -53,8 +56,11 @@ def train_one(
     progress=None,
     epoch_callback=None,
     device=None,
+    mtadam: dict | None = None,
 ) -> dict:
-    """Train one pix2pix run; return test metrics, curves, samples (the record's content)."""
+    """Train one pix2pix run; return test metrics, curves, samples (the record's content).
+
+    ``mtadam``: MTAdam switches of an ablation variant (chapter 7); None for the rows of Table 4."""
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg["threads"]))
     device = device or default_device()
@@ -70,7 +76,10 @@ def train_one(
         )
 
     setup = make_setup(G, D, data, cfg, evaluate)
-    g_opt, d_opt = optimizers(optimizer, beta1, cfg)
+    g_opt, d_opt = optimizers(optimizer, beta1, cfg, mtadam)
+    identity = dict(optimizer=optimizer, lambdas=list(lambdas), beta1=beta1)
+    if mtadam:
+        identity["mtadam"] = dict(mtadam)
     out = gan.train_from_config(
         setup,
         cfg,
@@ -78,7 +87,7 @@ def train_one(
         g_opt=g_opt,
         d_opt=d_opt,
         seed=seed,
-        identity=dict(optimizer=optimizer, lambdas=list(lambdas), beta1=beta1),
+        identity=identity,
         device=device,
         ckpt_dir=ckpt_dir,
         progress=progress,
@@ -102,8 +111,8 @@ def train_one(
 
 def run_config(method: str, cfg: dict) -> dict:
     """A row's identity (what its record's config holds)."""
-    spec = METHODS[method]
-    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg)
+    spec = method_spec(method)
+    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg, spec.get("mtadam"))
     lam2 = "searched" if spec["lambdas"][1] is None else spec["lambdas"][1]
     return dict(
         method=method,
@@ -228,7 +237,7 @@ def run_all(
         m, seed, exp = job["method"], job["seed"], job["experiment"]
         if m == "hyperband":
             return run_hyperband(cfg, data, seed, profile, bar)
-        spec = METHODS[m]
+        spec = method_spec(m)
         res = train_one(
             spec["optimizer"],
             spec["lambdas"],
@@ -238,6 +247,7 @@ def run_all(
             seed,
             checkpoint_dir(profile, f"{m}__seed{seed}", exp),
             bar,
+            mtadam=spec.get("mtadam"),
         )
         _save_samples(profile, m, seed, res["samples"], exp)
         return _record(res)

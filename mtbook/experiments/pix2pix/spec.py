@@ -40,6 +40,7 @@ with the generator in training mode (pix2pix's ``test.py`` without ``--eval``). 
 
 from __future__ import annotations
 
+from ...core.ablation import ablation_methods
 from ...core.runs import config_for
 
 EXPERIMENT = "pix2pix"
@@ -72,6 +73,22 @@ METHODS = {
     ),
 }
 PAPER_ROWS = [m for m, spec in METHODS.items() if not spec.get("extra")]
+# Table 7 (chapter 7): MTAdam-equal with one part of Algorithm 1 switched off, e.g.
+# "mtadam_equal_denom_own"; not rows of Table 4 (the full method is "mtadam_equal" itself)
+ABLATION_METHODS = ablation_methods(METHODS, "mtadam_equal")
+
+
+def method_spec(method: str) -> dict:
+    """The settings of a row of Table 4 or of an ablation variant (chapter 7)."""
+    if method in METHODS:
+        return METHODS[method]
+    if method in ABLATION_METHODS:
+        return ABLATION_METHODS[method]
+    raise ValueError(
+        f"unknown pix2pix method {method!r}; use one of {', '.join([*METHODS, *ABLATION_METHODS])}"
+    )
+
+
 CURVE_METHODS = ("adam_equal", "mtadam_equal", "adam_prescribed")
 
 # Table 4 of the paper, facades (labels -> photo), test set, lower is better.
