@@ -3,7 +3,7 @@
 The optimizer is in ``mtadam/mtadam.py``.
 """
 
-from .mtadam import MTAdam
+from .mtadam import LossScaler, MTAdam
 
-__all__ = ["MTAdam"]
+__all__ = ["MTAdam", "LossScaler"]
 __version__ = "0.1.0"

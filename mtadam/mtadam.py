@@ -75,6 +75,52 @@ Cost: state is m^i and v^i per term (2 I |theta| numbers) plus n^i_l per term an
 O(I |theta|); a step reads and writes O(I |theta|) numbers with in-place torch ``_foreach`` ops over
 all terms and parameters at once (never a Python loop over parameters), and allocates one temporary
 the size of the parameters (the shared denominator), as ``torch.optim.Adam`` does.
+
+In a training loop (each point tested in ``tests/test_mtadam_practice.py`` and
+``tests/test_mtadam_distributed.py``):
+
+* ``.grad`` is never populated: :meth:`MTAdam.step` takes each term's gradient with
+  ``torch.autograd.grad``. So ``torch.nn.utils.clip_grad_norm_`` (which reads ``.grad``) clips
+  nothing, and gradient logging that reads ``.grad`` sees ``None``. Use ``max_grad_norm`` to clip
+  and :meth:`MTAdam.grad_norms` to log.
+
+* Clipping (``max_grad_norm``): each term's gradient is clipped *separately*, before line 7, to
+  total 2-norm ``max_grad_norm`` over all of the optimizer's parameters -- what
+  ``clip_grad_norm_(params, max_grad_norm)`` would do to that term's gradient alone (with coupled
+  weight decay included in the anchor term's gradient). The clipped gradient is what lines 7-10 see.
+  It is applied as a factor inside lines 7-10 (no copy of the gradients).
+
+* Several processes (``distributed="auto"``, the default): when ``torch.distributed`` is
+  initialised and the process group (``process_group``, default the world) has more than one
+  process, every term's gradient is averaged over the group before line 7, for ``step(losses)`` and
+  ``step(grads=...)`` alike. Every rank then runs the same update on the same numbers, so replicas
+  stay bit-identical, and with mean-reduced losses on equal-sized per-rank batches the step is the
+  one a single process would take on the union of the batches. The gradients are flattened into
+  buckets of at most ``bucket_cap_mb`` (per device and dtype) and all-reduced asynchronously: one
+  collective per bucket, plus one small one for the flags (which term reached which parameter on
+  any rank, which loss was non-finite on any rank). Volume: I |theta| numbers per step, I times
+  what Adam under ``DistributedDataParallel`` all-reduces (|theta|, one averaged gradient): with K
+  terms, K x Adam's all-reduce volume. ``distributed=False`` turns this off.
+  ``DistributedDataParallel`` and MTAdam: DDP averages in hooks that fire when autograd accumulates
+  into ``.grad``; ``torch.autograd.grad`` never does, so under DDP the per-term gradients are the
+  rank's own and MTAdam's all-reduce is the only one (never twice). Wrapping the model in DDP is
+  therefore allowed (it still broadcasts parameters and buffers) but not needed. Do not hand MTAdam
+  gradients that DDP already averaged (``grads=[[p.grad ...]]`` after ``loss.backward()`` on a DDP
+  model) with ``distributed`` on: the average would be taken again (harmless in value, wasted work).
+
+* fp16 mixed precision: ``torch.amp.GradScaler`` cannot drive MTAdam (it unscales and checks
+  ``.grad``); ``scaler.step(opt, ...)`` raises a ``TypeError`` saying so. Use
+  ``opt.step(losses, scaler=LossScaler())``: every term is multiplied by the scale before its
+  gradient is taken, the gradients are unscaled, and a step whose gradients (or losses) are inf or
+  NaN is skipped with parameters and state untouched; the scale then backs off, and grows again
+  after ``growth_interval`` good steps, with ``GradScaler``'s defaults and semantics.
+
+* ``torch.compile``: compile the model, not the step. The step calls ``torch.autograd.grad``,
+  reads per-parameter step counts to the host and synchronises once for its finiteness check, so
+  a compiled step would break its graph at each of these and re-specialise on the step count (a
+  recompilation every step). :meth:`MTAdam.step` therefore always runs eagerly:
+  ``torch.compile(opt.step)`` or a compiled training function that calls it runs the step outside
+  the graph, with no recompilation.
 """
 
 from __future__ import annotations
@@ -88,12 +134,15 @@ import torch
 from torch import Tensor
 from torch.optim.optimizer import Optimizer
 
-__all__ = ["MTAdam"]
+__all__ = ["MTAdam", "LossScaler"]
 
 _NORM_INITS = ("first", "one")
 _NORMALIZE = ("layer", "global", "none")
 _DENOMS = ("max", "own", "mean")
 _GRAD_MODES = ("auto", "sequential", "batched")
+# what a state_dict of MTAdam holds: per param group, and per parameter
+_GROUP_KEYS = ("betas", "norm_init", "normalize", "anchor", "denom")
+_STATE_KEYS = ("step", "m", "v", "n", "seen")
 
 
 def _calc_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -125,14 +174,31 @@ class MTAdam(Optimizer):
         check_finite (bool): check every loss and gradient for inf/NaN before changing anything and
             raise ``ValueError`` naming the term (default True). The check costs one device-to-host
             synchronisation per step; it is the only one in :meth:`step`.
+        max_grad_norm (float or None): clip each term's gradient, before line 7, to this total
+            2-norm over all parameters (default None: no clipping). See the module docstring.
+        distributed (``"auto"``, True or False): average every term's gradient over
+            ``process_group`` before line 7. ``"auto"`` (default): when ``torch.distributed`` is
+            initialised and the group has more than one process; True: the same, but raise if
+            ``torch.distributed`` is not initialised; False: never.
+        process_group: the ``torch.distributed`` group to average over (default: the world).
+        bucket_cap_mb (float): size of the flattened all-reduce buckets (default 25, as DDP).
+
+    ``.grad`` is neither read nor written; to clip use ``max_grad_norm``, to log the gradients
+    :meth:`grad_norms`, for fp16 :class:`LossScaler` (``torch.amp.GradScaler`` reads ``.grad``).
 
     Example::
 
         opt = MTAdam(model.parameters(), lr=1e-3)
         out = model(x)
-        # anchor first, no weights needed
+        # unweighted terms, anchor first: constant weights would be undone (see the invariance)
         opt.step([l1(out, y), gan_loss(out), perceptual(out, y)])
+        # to make a term matter more or less *after* balancing, use ranks, not weights:
+        opt.step([l1(out, y), gan_loss(out), perceptual(out, y)], ranks=[1.0, 0.1, 0.5])
     """
+
+    # torch.amp.GradScaler calls step() directly (with grad_scale / found_inf attributes set) on
+    # optimizers that say they handle scaling; MTAdam uses that only to raise a clear error.
+    _step_supports_amp_scaling = True
 
     def __init__(
         self,
@@ -148,6 +214,10 @@ class MTAdam(Optimizer):
         denom: str = "max",
         grad_mode: str = "auto",
         check_finite: bool = True,
+        max_grad_norm: Optional[float] = None,
+        distributed="auto",
+        process_group=None,
+        bucket_cap_mb: float = 25.0,
     ):
         if isinstance(lr, Tensor):
             raise TypeError("lr must be a Python float, not a tensor")
@@ -186,6 +256,18 @@ class MTAdam(Optimizer):
             raise ValueError(f"denom must be one of {_DENOMS}, got {denom!r}")
         if grad_mode not in _GRAD_MODES:
             raise ValueError(f"grad_mode must be one of {_GRAD_MODES}, got {grad_mode!r}")
+        if max_grad_norm is not None and not (
+            isinstance(max_grad_norm, (int, float))
+            and math.isfinite(max_grad_norm)
+            and max_grad_norm > 0.0
+        ):
+            raise ValueError(
+                f"Invalid max_grad_norm: {max_grad_norm!r} (must be None or a finite number > 0)"
+            )
+        if not (distributed is True or distributed is False or distributed == "auto"):
+            raise ValueError(f"distributed must be 'auto', True or False, got {distributed!r}")
+        if not (isinstance(bucket_cap_mb, (int, float)) and bucket_cap_mb > 0):
+            raise ValueError(f"Invalid bucket_cap_mb: {bucket_cap_mb!r} (must be > 0)")
         defaults = dict(
             lr=float(lr),
             betas=betas,
@@ -202,7 +284,12 @@ class MTAdam(Optimizer):
         self.check_finite = bool(check_finite)
         self._batched_failed = False
         self._last_weights: Optional[list] = None
+        self._last_norms: Optional[list] = None
         self._force_host_scalars: Optional[bool] = None
+        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+        self.distributed = distributed
+        self.process_group = process_group
+        self.bucket_cap_mb = float(bucket_cap_mb)
 
     # ------------------------------------------------------------------ helpers
 
@@ -222,12 +309,77 @@ class MTAdam(Optimizer):
         return None
 
     def load_state_dict(self, state_dict) -> None:
+        """Load a state of MTAdam; anything else is rejected before anything changes.
+
+        Raises ``ValueError`` naming what is wrong when the state is not MTAdam's: a group without
+        beta3 or MTAdam's settings (``norm_init``, ``normalize``, ``anchor``, ``denom``), a
+        parameter state that lacks ``m``, ``v``, ``n``, ``seen`` (``exp_avg``/``exp_avg_sq`` is
+        ``torch.optim.Adam``'s), moments whose shape is not ``[I, *param.shape]``, or parameters
+        that disagree on the number of terms I.
+        """
+        self._check_state_dict(state_dict)
         super().load_state_dict(state_dict)
         # torch casts every floating state tensor to the parameter's dtype; restore ours.
         for p, st in self.state.items():
             if "seen" in st:
                 st["seen"] = st["seen"].to(dtype=torch.bool)
                 st["n"] = st["n"].to(dtype=_calc_dtype(p.dtype))
+
+    def _check_state_dict(self, state_dict) -> None:
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("not an optimizer state_dict (needs 'state' and 'param_groups')")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"the state has {len(groups)} parameter groups, this optimizer "
+                f"{len(self.param_groups)}"
+            )
+        shapes = {}
+        for gi, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            missing = [k for k in _GROUP_KEYS if k not in saved]
+            if missing:
+                raise ValueError(
+                    f"not an MTAdam state: param group {gi} lacks {missing} "
+                    "(MTAdam's group settings)"
+                )
+            if len(tuple(saved["betas"])) != 3:
+                raise ValueError(
+                    f"not an MTAdam state: param group {gi} has betas {tuple(saved['betas'])!r}, "
+                    "without beta3"
+                )
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"param group {gi} of the state has {len(saved['params'])} parameters, "
+                    f"this optimizer's {len(group['params'])}"
+                )
+            shapes.update({k: tuple(p.shape) for k, p in zip(saved["params"], group["params"])})
+        num_terms = None
+        for key, st in state_dict["state"].items():
+            if key not in shapes:
+                raise ValueError(f"the state has an entry for parameter {key!r}, in no group")
+            missing = [k for k in _STATE_KEYS if k not in st]
+            if missing:
+                adam = " (this is torch.optim.Adam's state)" if "exp_avg" in st else ""
+                raise ValueError(f"not an MTAdam state: parameter {key!r} lacks {missing}{adam}")
+            terms = st["m"].shape[0] if st["m"].dim() > 0 else 0
+            for name in ("m", "v"):
+                if tuple(st[name].shape) != (terms, *shapes[key]):
+                    raise ValueError(
+                        f"state '{name}' of parameter {key!r} has shape {tuple(st[name].shape)}, "
+                        f"expected [I, {', '.join(map(str, shapes[key]))}] (I terms)"
+                    )
+            for name in ("n", "seen"):
+                if tuple(st[name].shape) != (terms,):
+                    raise ValueError(
+                        f"state '{name}' of parameter {key!r} has shape {tuple(st[name].shape)} "
+                        f"but its m has {terms} terms"
+                    )
+            if num_terms is None:
+                num_terms = terms
+            elif terms != num_terms:
+                raise ValueError(
+                    f"parameter {key!r} has state for {terms} terms, others for {num_terms}"
+                )
 
     def _grads_from_losses(self, losses, params, retain_graph: bool):
         """Per-term gradients w.r.t. this optimizer's parameters only (never touches ``.grad``)."""
@@ -327,8 +479,7 @@ class MTAdam(Optimizer):
 
     # ------------------------------------------------------------------ the step
 
-    @torch.no_grad()
-    def step(self, losses=None, *, ranks=None, grads=None, retain_graph: bool = False):
+    def step(self, losses=None, *, ranks=None, grads=None, retain_graph=False, scaler=None):
         """One MTAdam step (Algorithm 1, lines 4-15).
 
         Args:
@@ -340,65 +491,160 @@ class MTAdam(Optimizer):
                 over this optimizer's parameters (param_groups order), ``None`` where a term has no
                 gradient (a row of ``None`` is a term that is zero at this step). Not modified.
             retain_graph: keep the autograd graph of ``losses`` after the step.
+            scaler: a :class:`LossScaler` for fp16 mixed precision. With ``losses`` each term is
+                multiplied by ``scaler.scale`` before its gradient is taken; ``grads`` must then be
+                gradients of the scaled terms. The gradients are unscaled before line 7; a step
+                with an inf/NaN gradient or loss is skipped (nothing changes), the scale backs off.
 
-        A step that raises changes neither the parameters nor the optimizer state.
+        A step that raises changes neither the parameters nor the optimizer state. With several
+        processes (see ``distributed``) every rank must call it, with the same number of terms.
         """
+        if hasattr(self, "grad_scale") or hasattr(self, "found_inf"):  # set by torch's GradScaler
+            for name in ("grad_scale", "found_inf"):
+                self.__dict__.pop(name, None)
+            raise TypeError(
+                "torch.amp.GradScaler cannot drive MTAdam: it unscales and checks `.grad`, which "
+                "MTAdam never fills. Use opt.step(losses, scaler=mtadam.LossScaler()) instead"
+            )
+        if torch.compiler.is_compiling():  # run eagerly (see the module docstring)
+            return _run_eagerly(self._step, losses, ranks, grads, retain_graph, scaler)
+        return self._step(losses, ranks, grads, retain_graph, scaler)
+
+    @torch.no_grad()
+    def _step(self, losses, ranks, grads, retain_graph, scaler):
         if (losses is None) == (grads is None):
             raise ValueError(
                 "pass exactly one of `losses` (loss terms) or `grads` (per-term gradients)"
             )
+        if scaler is not None and not isinstance(scaler, LossScaler):
+            raise TypeError(f"scaler must be an mtadam.LossScaler, got {type(scaler).__name__}")
         params = self._all_params()
-        loss_values = None
+        group = self._process_group()
+        scale = scaler.scale if scaler is not None and scaler.enabled else None
+        loss_ok = None  # [I] bool: which terms' loss values are finite
+        own = False  # whether the gradient tensors are ours to modify in place
         if losses is not None:
-            if isinstance(losses, Tensor):
-                raise TypeError(
-                    "losses must be a sequence of scalar loss tensors (one per term), "
-                    "not a single tensor"
-                )
-            try:
-                losses = list(losses)
-            except TypeError:
-                raise TypeError(
-                    f"losses must be a sequence of scalar tensors, got {type(losses).__name__}"
-                ) from None
-            if not losses:
-                raise ValueError("losses is empty: pass at least one loss term")
-            for i, loss in enumerate(losses):
-                if not isinstance(loss, Tensor):
-                    raise TypeError(f"loss term {i} is a {type(loss).__name__}, not a tensor")
-                if loss.numel() != 1:
-                    raise ValueError(f"loss term {i} is not a scalar (shape {tuple(loss.shape)})")
-                if not loss.requires_grad:
-                    raise ValueError(
-                        f"loss term {i} does not require grad: it is not connected to any parameter"
-                    )
+            losses = self._check_losses(losses)
             num_terms = len(losses)
             self._check_num_terms(num_terms)
             ranks = self._check_ranks(ranks, num_terms)
-            loss_values = [loss.detach().reshape(()) for loss in losses]
+            loss_values = torch.stack([loss.detach().reshape(()).float() for loss in losses])
+            loss_ok = torch.isfinite(loss_values)
+            if scale is not None:
+                s = torch.tensor(scale, dtype=torch.float32, device=losses[0].device)
+                with torch.enable_grad():  # fp16 * fp32 0-dim -> fp32, as GradScaler does
+                    losses = [loss * s for loss in losses]
             grads = self._grads_from_losses(losses, params, retain_graph)  # lines 4-5
+            own = True
         else:
             grads = self._check_grads(grads, params)
             num_terms = len(grads)
             self._check_num_terms(num_terms)
             ranks = self._check_ranks(ranks, num_terms)
+        if group is not None:  # average every term's gradient over the processes
+            grads, loss_ok = _all_reduce_terms(
+                grads, params, loss_ok, group, int(self.bucket_cap_mb * 2**20)
+            )
+            own = True
+        if scale is not None:  # unscale (in place only on tensors this step created)
+            flat = [g for row in grads for g in row if g is not None]
+            if own:
+                torch._foreach_mul_(flat, 1.0 / scale)
+            else:
+                it = iter(torch._foreach_mul(flat, 1.0 / scale))
+                grads = [[None if g is None else next(it) for g in row] for row in grads]
 
         # ---- phase A: everything that can fail, without touching parameters or state
         plans = []
         offset = 0
-        for gi, group in enumerate(self.param_groups):
-            plan = self._plan_group(group, gi, grads, offset, num_terms)
-            offset += len(group["params"])
+        for gi, pgroup in enumerate(self.param_groups):
+            plan = self._plan_group(pgroup, gi, grads, offset, num_terms)
+            offset += len(pgroup["params"])
             if plan is not None:
                 plans.append(plan)
-        if self.check_finite:
-            self._raise_if_not_finite(plans, loss_values)
+        clip = self._clip_factors(plans, num_terms)
+        if self.check_finite or scaler is not None:
+            bad = self._nonfinite_terms(plans, loss_ok)  # the step's one host synchronisation
+            if bad and scaler is not None:
+                scaler._update(found_inf=True)  # skip: parameters and state untouched
+                return None
+            if bad:
+                what = "loss or gradient" if loss_ok is not None else "gradient"
+                raise ValueError(
+                    f"non-finite (inf or NaN) {what} in loss term(s) {bad}; nothing was updated"
+                )
+        if scaler is not None:
+            scaler._update(found_inf=False)
 
         # ---- phase B: the update
-        weights = [self._update_group(plan, num_terms, ranks) for plan in plans]
+        weights = [self._update_group(plan, num_terms, ranks, clip) for plan in plans]
         if weights:  # a step where no term reached any parameter changes nothing
             self._last_weights = weights
+            self._last_norms = [(plan["idx"], plan["norms"]) for plan in plans]
         return None
+
+    def _process_group(self):
+        """The process group to average over, or None (one process, or distributed=False)."""
+        if self.distributed is False:
+            return None
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()):
+            if self.distributed is True:
+                raise RuntimeError(
+                    "distributed=True but torch.distributed is not initialised "
+                    "(call torch.distributed.init_process_group first)"
+                )
+            return None
+        group = self.process_group if self.process_group is not None else dist.group.WORLD
+        return group if dist.get_world_size(group) > 1 else None
+
+    @staticmethod
+    def _check_losses(losses) -> list:
+        if isinstance(losses, Tensor):
+            raise TypeError(
+                "losses must be a sequence of scalar loss tensors (one per term), "
+                "not a single tensor"
+            )
+        try:
+            losses = list(losses)
+        except TypeError:
+            raise TypeError(
+                f"losses must be a sequence of scalar tensors, got {type(losses).__name__}"
+            ) from None
+        if not losses:
+            raise ValueError("losses is empty: pass at least one loss term")
+        for i, loss in enumerate(losses):
+            if not isinstance(loss, Tensor):
+                raise TypeError(f"loss term {i} is a {type(loss).__name__}, not a tensor")
+            if loss.numel() != 1:
+                raise ValueError(f"loss term {i} is not a scalar (shape {tuple(loss.shape)})")
+            if not loss.requires_grad:
+                raise ValueError(
+                    f"loss term {i} does not require grad: it is not connected to any parameter"
+                )
+        return losses
+
+    def _clip_factors(self, plans, num_terms: int):
+        """[I] factors min(1, max_grad_norm / ||g^i||) over all parameters, or None."""
+        if self.max_grad_norm is None or not plans:
+            return None
+        device = plans[0]["norms"].device
+        sq = sum(plan["norms"].square().sum(dim=1).to(device, torch.float64) for plan in plans)
+        return (self.max_grad_norm / (sq.sqrt() + 1e-6)).clamp(max=1.0)
+
+    @staticmethod
+    def _nonfinite_terms(plans, loss_ok) -> list:
+        """Indices of terms with a non-finite gradient (or loss); one device-to-host sync."""
+        flags = [torch.isfinite(plan["norms"]).all(dim=1) for plan in plans]  # [I] per group
+        if loss_ok is not None:
+            flags.append(loss_ok)
+        if not flags:
+            return []
+        ok = torch.stack([f.to(flags[0].device) for f in flags]).all(dim=0)  # [I]
+        if bool(ok.all()):
+            return []
+        return [i for i, good in enumerate(ok.tolist()) if not good]
 
     def _check_num_terms(self, num_terms: int) -> None:
         previous = self._num_terms_in_state()
@@ -467,25 +713,12 @@ class MTAdam(Optimizer):
         )
         return dict(group=group, active=active, idx=idx, flat=flat, norms=norms, cdtype=cdtype)
 
-    @staticmethod
-    def _raise_if_not_finite(plans, loss_values) -> None:
-        flags = [torch.isfinite(plan["norms"]).all(dim=1) for plan in plans]  # [I] per group
-        if not flags and loss_values is None:
-            return
-        if loss_values is not None:
-            flags.append(torch.isfinite(torch.stack([v.to(flags[0].device) for v in loss_values])))
-        ok = torch.stack([f.to(flags[0].device) for f in flags]).all(dim=0)  # [I]
-        if bool(ok.all()):  # the step's one device-to-host synchronisation
-            return
-        bad = [i for i, good in enumerate(ok.tolist()) if not good]
-        what = "loss or gradient" if loss_values is not None else "gradient"
-        raise ValueError(
-            f"non-finite (inf or NaN) {what} in loss term(s) {bad}; nothing was updated"
-        )
-
-    def _update_group(self, plan, num_terms: int, ranks):
+    def _update_group(self, plan, num_terms: int, ranks, clip=None):
         group, active, flat, norms = plan["group"], plan["active"], plan["flat"], plan["norms"]
         cdtype = plan["cdtype"]
+        if clip is not None:  # max_grad_norm: line 5's g^i becomes clip_i g^i, so ||g^i_l|| too
+            clip = clip.to(device=norms.device, dtype=cdtype).unsqueeze(1)
+            norms = norms * clip
         beta1, beta2, beta3 = group["betas"]
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         nparams = len(active)
@@ -548,7 +781,7 @@ class MTAdam(Optimizer):
         # factors: m <- beta1 m + ((1-beta1) s) g,  v <- beta2 v + ((1-beta2) s^2) g^2.
         m_flat = [st["m"][i] for i in range(num_terms) for st in states]
         v_flat = [st["v"][i] for i in range(num_terms) for st in states]
-        scale_flat = scale.reshape(-1)
+        scale_flat = (scale if clip is None else scale * clip).reshape(-1)
         uniform = all(t.dtype == flat[0].dtype for t in flat)
         c1 = (
             ((1.0 - beta1) * scale_flat).to(flat[0].dtype)
@@ -638,3 +871,159 @@ class MTAdam(Optimizer):
         for idx, scale in parts:
             out[:, torch.tensor(idx, device=device)] = scale.to(device=device, dtype=torch.float64)
         return out
+
+    def grad_norms(self, per_layer: bool = False) -> Tensor:
+        """2-norms of each term's gradient in the last step, for logging (``.grad`` stays None).
+
+        The gradients are those line 7 sees before clipping: averaged over the processes,
+        unscaled, coupled weight decay included in the anchor's. ``per_layer=False`` (default):
+        a ``[I]`` tensor, each term's norm over all parameters (what ``clip_grad_norm_`` would
+        return for that term alone); ``per_layer=True``: ``[I, L]`` over all parameters in
+        param_groups order, NaN for parameters no term reached in the last step.
+        """
+        if self._last_norms is None:
+            raise RuntimeError("grad_norms() is available after the first step()")
+        device = self._last_norms[0][1].device
+        num_terms = self._last_norms[0][1].shape[0]
+        out = torch.full(
+            (num_terms, len(self._all_params())), float("nan"), dtype=torch.float64, device=device
+        )
+        for idx, norms in self._last_norms:
+            out[:, torch.tensor(idx, device=device)] = norms.to(device=device, dtype=torch.float64)
+        return out if per_layer else out.nan_to_num().square().sum(dim=1).sqrt()
+
+
+def _run_eagerly(fn, *args):
+    """Call ``fn`` outside a graph that torch.compile is tracing (one graph break, no recompile)."""
+    return torch.compiler.disable(fn, recursive=True)(*args)
+
+
+def _all_reduce_terms(grads, params, loss_ok, group, bucket_bytes: int):
+    """Average per-term gradients (and agree on None-ness and finite losses) over ``group``.
+
+    Every (term, parameter) slot is packed, in a fixed order, into flat buckets of at most
+    ``bucket_bytes`` per (device, dtype) -- a zero where this rank has no gradient -- and all
+    buckets plus one small flag vector are all-reduced asynchronously (SUM), then waited for and
+    divided by the world size. Returns new gradients (views into the buckets; the caller's tensors
+    are not modified), ``None`` where no rank had a gradient, and the terms' loss finiteness on all
+    ranks together (``None`` if ``loss_ok`` is None).
+    """
+    import torch.distributed as dist
+
+    world = dist.get_world_size(group)
+    num_terms, num_params = len(grads), len(params)
+    device0 = params[0].device
+    present = [[g is not None for g in row] for row in grads]
+    flags = torch.tensor(
+        [float(x) for row in present for x in row]
+        + ([] if loss_ok is None else (~loss_ok).float().cpu().tolist()),
+        dtype=torch.float32,
+    ).to(device0)
+    handles = [dist.all_reduce(flags, group=group, async_op=True)]
+    # slots in a fixed order: parameter by parameter, each term's gradient of it side by side
+    buckets, open_ = [], {}
+    for j, p in enumerate(params):
+        key = (p.device, p.dtype)
+        for i in range(num_terms):
+            cur = open_.get(key)
+            if cur is None or cur["bytes"] + p.numel() * p.element_size() > bucket_bytes:
+                if cur is not None and cur["slots"]:
+                    buckets.append(cur)
+                cur = open_[key] = {"slots": [], "bytes": 0, "dtype": p.dtype, "device": p.device}
+            cur["slots"].append((i, j))
+            cur["bytes"] += p.numel() * p.element_size()
+    buckets += [b for b in open_.values() if b["slots"]]
+    for b in buckets:
+        parts = []
+        for i, j in b["slots"]:
+            g = grads[i][j]
+            p = params[j]
+            parts.append(p.new_zeros(p.numel()) if g is None else g.reshape(-1).to(b["dtype"]))
+        b["flat"] = torch.cat(parts)
+        handles.append(dist.all_reduce(b["flat"], group=group, async_op=True))
+    for h in handles:
+        h.wait()
+    flags = flags.cpu()
+    anywhere = flags[: num_terms * num_params].view(num_terms, num_params) > 0
+    out = [[None] * num_params for _ in range(num_terms)]
+    for b in buckets:
+        b["flat"].div_(world)
+        offset = 0
+        for i, j in b["slots"]:
+            n = params[j].numel()
+            if anywhere[i, j]:
+                out[i][j] = b["flat"][offset : offset + n].view_as(params[j])
+            offset += n
+    if loss_ok is not None:
+        loss_ok = (flags[num_terms * num_params :] == 0).to(loss_ok.device)
+    return out, loss_ok
+
+
+class LossScaler:
+    """Dynamic loss scaling for fp16 mixed precision with MTAdam: ``opt.step(losses, scaler=s)``.
+
+    The semantics and defaults of ``torch.amp.GradScaler`` (which cannot drive MTAdam: it reads
+    ``.grad``): the step multiplies every term by ``scale`` before taking its gradient, unscales
+    the gradients, and if any gradient or loss is inf/NaN it skips the update (parameters and state
+    untouched) and multiplies ``scale`` by ``backoff_factor``; after ``growth_interval``
+    consecutive good steps it multiplies ``scale`` by ``growth_factor``. The scale lives on the
+    host (the step reads its finiteness check there anyway). Save it with the optimizer:
+    ``state_dict()`` / ``load_state_dict()``. ``enabled=False`` makes it a no-op (bf16, fp32).
+
+    Example::
+
+        scaler = LossScaler()
+        with torch.autocast("cuda", dtype=torch.float16):
+            out = model(x)
+            losses = [ce(out, y), l1(out, y)]
+        opt.step(losses, scaler=scaler)
+        if scaler.last_step_skipped: ...  # an overflow: nothing was updated
+    """
+
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ):
+        if not (math.isfinite(init_scale) and init_scale > 0):
+            raise ValueError(f"init_scale must be a finite number > 0, got {init_scale!r}")
+        if not growth_factor > 1.0:
+            raise ValueError(f"growth_factor must be > 1, got {growth_factor!r}")
+        if not 0.0 < backoff_factor < 1.0:
+            raise ValueError(f"backoff_factor must be in (0, 1), got {backoff_factor!r}")
+        if not (isinstance(growth_interval, int) and growth_interval > 0):
+            raise ValueError(f"growth_interval must be an int > 0, got {growth_interval!r}")
+        self.scale = float(init_scale)
+        self.growth_factor = float(growth_factor)
+        self.backoff_factor = float(backoff_factor)
+        self.growth_interval = growth_interval
+        self.enabled = bool(enabled)
+        self.growth_tracker = 0  # consecutive good steps since the last change of scale
+        self.last_step_skipped = False
+        self.skipped_steps = 0
+
+    def _update(self, found_inf: bool) -> None:
+        self.last_step_skipped = found_inf
+        if found_inf:
+            self.scale *= self.backoff_factor
+            self.growth_tracker = 0
+            self.skipped_steps += 1
+            return
+        self.growth_tracker += 1
+        if self.growth_tracker == self.growth_interval:
+            self.scale *= self.growth_factor
+            self.growth_tracker = 0
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("scale", "growth_tracker", "skipped_steps")}
+
+    def load_state_dict(self, state: dict) -> None:
+        missing = [k for k in ("scale", "growth_tracker") if k not in state]
+        if missing:
+            raise ValueError(f"not a LossScaler state: lacks {missing}")
+        self.scale = float(state["scale"])
+        self.growth_tracker = int(state["growth_tracker"])
+        self.skipped_steps = int(state.get("skipped_steps", 0))
