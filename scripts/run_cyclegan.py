@@ -38,12 +38,21 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--profile", default=None, help="smoke | cpu | full (default: $MTADAM_PROFILE)")
     ap.add_argument("--methods", nargs="*", default=ORDER, choices=list(cyclegan.METHODS))
+    ap.add_argument(
+        "--dataset",
+        default="horse2zebra",
+        choices=cyclegan.DATASETS,
+        help="maps: maps <-> aerial photos, full profile only (downloads 1.5 GB)",
+    )
     args = ap.parse_args(argv)
     profile = args.profile or get_profile()
     t0 = time.time()
     records = []
-    for seed in cyclegan.config(profile)["seeds"]:  # seed by seed: every row of seed 0 first
-        records += cyclegan.run_all(profile, methods=args.methods, seeds=[seed])
+    cfg = cyclegan.config(profile, args.dataset)
+    for seed in cfg["seeds"]:  # seed by seed: every row of seed 0 first
+        records += cyclegan.run_all(
+            profile, methods=args.methods, seeds=[seed], dataset=args.dataset
+        )
         print(f"seed {seed} done, {time.time() - t0:.0f} s", flush=True)
     for r in records:
         print(f"{r['method']} seed {r['seed']}: wall {r['wall_time']:.0f} s", flush=True)

@@ -287,3 +287,55 @@ def test_full_size_dry_run_two_steps_on_two_real_256px_images():
     for k, m in models.items():
         assert any(not torch.equal(before[k][n], v) for n, v in m.state_dict().items()), k
     assert len(setup.extra_state["pool_fake_B"]) == 2
+
+
+def test_maps_full_dry_run_reads_the_maps_layout_and_keeps_its_own_records(tmp_path, monkeypatch):
+    """maps -> aerial (`full` only): the config, the data path (a folder laid out as CycleGAN's
+    maps.zip, ``trainA``/``testA`` aerial and ``trainB``/``testB`` maps with matching file numbers,
+    here holding real horse2zebra test images: maps itself is a 1.5 GB download), the records'
+    folder, and two MTAdam steps at full size."""
+    from PIL import Image
+
+    from mtbook.core import data as D
+
+    cfg = C.config("full", "maps")
+    assert cfg["dataset"] == "maps" and cfg["size"] == 256 and cfg["val_holdout"] == 50
+    assert "dataset" not in C.config("full") and "dataset" not in C.config("cpu")
+    with pytest.raises(ValueError, match="full profile only"):
+        C.config("cpu", "maps")
+    with pytest.raises(ValueError, match="unknown dataset 'cityscapes'"):
+        C.config("full", "cityscapes")
+    src = horse2zebra_dir()
+    maps = tmp_path / "maps"
+    counts = {"train": cfg["val_holdout"] + 1, "test": 2}
+    for split, n in counts.items():
+        for side, folder in (("A", "testA"), ("B", "testB")):
+            (maps / f"{split}{side}").mkdir(parents=True)
+            for i, f in enumerate(sorted((src / folder).glob("*.jpg"))[:n], 1):
+                Image.open(f).resize((600, 600)).save(maps / f"{split}{side}" / f"{i}_{side}.jpg")
+    monkeypatch.setattr(D, "maps_cyclegan_dir", lambda: maps)
+    data = C.load_data(cfg)
+    assert [t.shape[0] for t in data["train"]] == [1, 1]
+    assert [t.shape[0] for t in data["val"]] == [50, 50]
+    assert tuple(data["test"][0].shape) == (2, 3, 256, 256)
+    jobs = C.jobs(cfg, ["mtadam_suboptimal"])
+    assert jobs[0]["experiment"] == "cyclegan-maps"
+    assert jobs[0]["config"]["task"].startswith("maps")
+    assert C.checkpoint_dir("full", "x", C.experiment_name(cfg)).parent.name == "cyclegan-maps"
+    models = C.build_models(cfg, 0)
+    setup = C.make_setup(models, dict(data, val=data["test"]), dict(cfg, jitter=True))
+    g, d = C.run.optimizers("mtadam", 0.9, cfg)
+    out = gan.train(
+        setup,
+        lambdas=C.term_weights(*C.SUBOPTIMAL),
+        g_opt=g,
+        d_opt=d,
+        epochs=2,
+        log_every=1,
+        device=torch.device("cpu"),
+    )
+    assert out["steps"] == 2 and not out["diverged"]
+    table = C.table_markdown(
+        [dict(jobs[0], metrics={}, config=jobs[0]["config"], git={}, profile="full")], "full"
+    )
+    assert "maps, test set" in table and "(10.6)" in table  # beside the paper's maps numbers

@@ -19,6 +19,7 @@ from .spec import (
     COLUMNS,
     CONFIG,
     CURVE_METHODS,
+    DATASETS,  # noqa: F401
     EXPERIMENT,
     METHODS,
     PAPER_TABLE5,  # noqa: F401
@@ -27,5 +28,6 @@ from .spec import (
     SUBOPTIMAL,
     TERM_NAMES,
     config,
+    experiment_name,  # noqa: F401
     term_weights,
 )

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...core.data import DataError, horse2zebra_dir
+from ...core import data as core_data
+from ...core.data import DataError
 from ...gan import GanSetup, gan_loss, jitter
 from ...gan.nets_cyclegan import ImagePool, PatchDiscriminatorIN, ResnetGenerator
 from ...gan.nets_pix2pix import init_weights
@@ -64,13 +65,17 @@ def load_folder(folder: Path, size: int, limit: int | None = None) -> torch.Tens
 
 
 def load_data(cfg: dict, root: Path | None = None) -> dict:
-    """``{"train", "val", "test"}`` -> (horses A, zebras B).
+    """``{"train", "val", "test"}`` -> (side A, side B): horses and zebras, or (``cfg["dataset"]
+    == "maps"``) aerial photos and maps.
 
     The last ``val_holdout`` training images of each side (sorted names) are held out as the
     validation set (horse2zebra has no validation split); ``train_limit`` caps the rest. The test
     sets are complete unless ``test_limit`` is set.
     """
-    root = Path(root) if root is not None else horse2zebra_dir()
+    if root is None:
+        maps = cfg.get("dataset", "horse2zebra") == "maps"
+        root = core_data.maps_cyclegan_dir() if maps else core_data.horse2zebra_dir()
+    root = Path(root)
     hold = int(cfg["val_holdout"])
     out = {"train": [], "val": [], "test": []}
     for side in ("A", "B"):

@@ -43,11 +43,16 @@ def paper_rows(maps: bool = False) -> list[dict]:
 OURS = ["moved-A", "idt-A", "cycle-A", "moved-B", "idt-B", "cycle-B"]
 
 
+def _is_maps(records: list[dict]) -> bool:
+    return any(r["config"].get("dataset") == "maps" for r in records)
+
+
 def table_rows(records: list[dict], identity: dict | None = None, ours: bool = False) -> list[dict]:
     """One row per method: the paper's columns as "ours mean ± SD (paper)" (``ours=True``: our
     translation measures, :data:`OURS`); ``identity`` (the metrics of output = input on the test
-    set)     adds a reference row."""
+    set) adds a reference row. Records of the maps set are shown beside the paper's maps table."""
     groups = by_method(records)
+    paper = PAPER_TABLE5_MAPS if _is_maps(records) else PAPER_TABLE5
     rows = []
     for method, spec in METHODS.items():
         rs = groups.get(method, [])
@@ -56,7 +61,7 @@ def table_rows(records: list[dict], identity: dict | None = None, ours: bool = F
             lams = ", ".join(f"{r['metrics']['chosen_lambda2']:.3g}" for r in rs)
             label += f" (chosen lambda2: {lams}; by {rs[0]['config']['objective']})"
         row = {"method": label, "n": len(rs)}
-        p = PAPER_TABLE5.get(method, {})
+        p = paper.get(method, {})
         for col in OURS if ours else COLUMNS:
             dec = DECIMALS[col.split("-")[0]]
             if ours:
@@ -83,12 +88,18 @@ TABLE_COLUMNS = ["method", "n"] + COLUMNS
 
 
 def table_markdown(records: list[dict], profile: str, identity: dict | None = None) -> str:
+    if _is_maps(records):
+        task = "maps, test set"
+        sides = "A: aerial photo -> map, B: map -> aerial photo (the paper's maps -> aerial)"
+        pairs = "its true partner (same file number)"
+    else:
+        task = "horse2zebra, test set"
+        sides = "A: horse -> zebra, B: zebra -> horse"
+        pairs = "the unrelated real test image i of the other domain"
     head = (
-        f"**Table 5, horse2zebra, test set, profile `{profile}`**: ours as mean ± SD over n seeds, "
-        f"the paper's number in brackets. A: horse -> zebra, B: zebra -> horse. L1/L2/NMSE: "
-        f"translation of "
-        f"test image i against the unrelated real test image i of the other domain, 0-255 units. "
-        f"Records: {provenance(records)}.\n\n"
+        f"**Table 5, {task}, profile `{profile}`**: ours as mean ± SD over n seeds, "
+        f"the paper's number in brackets. {sides}. L1/L2/NMSE: translation of test image i "
+        f"against {pairs}, 0-255 units. Records: {provenance(records)}.\n\n"
     )
     return head + markdown_table(table_rows(records, identity), TABLE_COLUMNS)
 

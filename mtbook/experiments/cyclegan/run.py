@@ -21,16 +21,16 @@ from ...core.records import results_dir
 from ...core.runs import matching_record, run_grid
 from .measures import evaluate_split, identity_metrics, side_metrics, translate  # noqa: F401
 from .model import build_models, load_data, make_setup
-from .spec import EXPERIMENT, METHODS, TERM_NAMES, config, term_weights
+from .spec import EXPERIMENT, METHODS, TASKS, TERM_NAMES, config, experiment_name, term_weights
 
 
-def checkpoint_dir(profile: str, name: str) -> Path:
+def checkpoint_dir(profile: str, name: str, experiment: str = EXPERIMENT) -> Path:
     """Checkpoints live in the writable cache (``$MTADAM_CACHE``), outside the repository."""
-    return cache_dir() / "checkpoints" / profile / EXPERIMENT / name
+    return cache_dir() / "checkpoints" / profile / experiment / name
 
 
-def samples_path(profile: str, method: str, seed: int) -> Path:
-    return results_dir(profile) / EXPERIMENT / "samples" / f"{method}__seed{seed}.npz"
+def samples_path(profile: str, method: str, seed: int, experiment: str = EXPERIMENT) -> Path:
+    return results_dir(profile) / experiment / "samples" / f"{method}__seed{seed}.npz"
 
 
 def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
@@ -120,7 +120,7 @@ def run_config(method: str, cfg: dict) -> dict:
         anchor="GAN_A (GAN_B on G_B)" if spec["optimizer"] == "mtadam" else None,
         generator_optimizer=g,
         discriminator_optimizer=d,
-        task="horse2zebra (A: horse, B: zebra)",
+        task=TASKS[cfg.get("dataset", "horse2zebra")],
         **{k: v for k, v in cfg.items() if k not in ("seeds", "threads")},
     )
 
@@ -134,8 +134,8 @@ def _record(res: dict, extra: dict | None = None) -> dict:
     )
 
 
-def _save_samples(profile, method, seed, samples):
-    path = samples_path(profile, method, seed)
+def _save_samples(profile, method, seed, samples, experiment=EXPERIMENT):
+    path = samples_path(profile, method, seed, experiment)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **samples)
 
@@ -154,7 +154,9 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
     spec = METHODS["hyperband"]
 
     def train_fn(lam, number, report):
-        ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}")
+        ckpt = checkpoint_dir(
+            profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}", experiment_name(cfg)
+        )
         weights = term_weights(spec["lambdas"][0], lam, spec["lambdas"][2])
         score = lambda val: 0.5 * (val[f"{key}-A"] + val[f"{key}-B"])  # noqa: E731
         res = train_one(
@@ -179,7 +181,7 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
     )
     best = study["best"]
     res = full[best["number"]]
-    _save_samples(profile, "hyperband", seed, res["samples"])
+    _save_samples(profile, "hyperband", seed, res["samples"], experiment_name(cfg))
     out = _record(
         res,
         dict(
@@ -209,20 +211,26 @@ def jobs(cfg: dict, methods=None) -> list[dict]:
             c = run_config(m, cfg)
             if m == "hyperband":
                 c.update(objective=hyperband_objective(cfg), lambda_range=[1e-4, 1e4])
-            out.append(dict(experiment=EXPERIMENT, method=m, seed=seed, config=c))
+            out.append(dict(experiment=experiment_name(cfg), method=m, seed=seed, config=c))
     return out
 
 
 def run_all(
-    profile: str | None = None, methods=None, verbose: bool = True, seeds=None, train: bool = True
+    profile: str | None = None,
+    methods=None,
+    verbose: bool = True,
+    seeds=None,
+    train: bool = True,
+    dataset: str = "horse2zebra",
 ) -> list[dict]:
-    """Every row x seed of ``profile`` (stored records with the same config are reused).
+    """Every row x seed of ``profile`` on ``dataset`` (stored records with the same config are
+    reused; ``dataset="maps"`` at ``full`` only, records under ``cyclegan-maps``).
 
     ``train=False`` only reads: the stored records whose config matches, missing runs left out (the
     chapter at ``cpu``/``full`` reads what ``scripts/run_cyclegan.py`` wrote, never retrains).
     """
     profile = profile or get_profile()
-    cfg = config(profile)
+    cfg = config(profile, dataset)
     if seeds is not None:
         cfg["seeds"] = list(seeds)
     if not train:
@@ -249,16 +257,20 @@ def run_all(
                 cfg,
                 data,
                 seed,
-                checkpoint_dir(profile, f"{m}__seed{seed}"),
+                checkpoint_dir(profile, f"{m}__seed{seed}", experiment_name(cfg)),
             )
-            _save_samples(profile, m, seed, res["samples"])
+            _save_samples(profile, m, seed, res["samples"], experiment_name(cfg))
             rec = _record(res)
         bar.update(1)
         return rec
 
     t0 = time.time()
     recs = run_grid(
-        jobs(cfg, methods), run, desc=f"cyclegan {profile} (runs)", profile=profile, verbose=verbose
+        jobs(cfg, methods),
+        run,
+        desc=f"{experiment_name(cfg)} {profile} (runs)",
+        profile=profile,
+        verbose=verbose,
     )
     if verbose and time.time() - t0 > 60:
         print(f"cyclegan {profile}: {len(recs)} records in {time.time() - t0:.0f} s")
