@@ -29,7 +29,8 @@
 # CycleGAN authors' horse2zebra set (ImageNet {cite:p}`deng2009imagenet` horses and zebras): six
 # rows (SGD-momentum, RMSProp, Adam, MTAdam, Hyperband over $\lambda_2$, Adam-prescribed), the
 # convergence curves, samples in both directions, and the weights MTAdam gave the six terms. The
-# maps → aerial half of Table 5 is shown for reference only (that set is a `full`-profile download).
+# maps → aerial half of Table 5 is shown for reference only here: that set is a `full`-profile
+# download (see the last section).
 
 # %%
 # Colab (or any fresh kernel): install the book's code when it is not importable. No-op in the project's venv.
@@ -612,3 +613,12 @@ for rec in by.get("hyperband", []):
 # from the CycleGAN authors' server) with 40 Hyperband trials on validation FID where pytorch-fid can
 # load its Inception weights. `tests/test_cyclegan.py` takes two steps of that configuration on the
 # CPU (the full-size dry run). Expect about a day of GPU time per row, and 40 for Hyperband.
+#
+# The maps → aerial half: `MTADAM_PROFILE=full python scripts/run_cyclegan.py --dataset maps`
+# downloads CycleGAN's `maps.zip` (1.5 GB; checked against the archive's sha256 as TensorFlow
+# Datasets publishes it, then file by file against the list written at install), trains the same six
+# rows on aerial photos (A) and Google maps (B) and writes records under `results/full/cyclegan-maps/`;
+# the table code prints them beside the paper's maps numbers. There the images *are* paired (the
+# same file number on both sides), so L1, L2 and NMSE compare each translation with its true
+# partner, and the paper's "maps → aerial" columns are our side B. A second dry-run test reads a
+# folder laid out as `maps.zip` and takes two steps at full size.
