@@ -329,6 +329,11 @@ class MTAdam(Optimizer):
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError("not an optimizer state_dict (needs 'state' and 'param_groups')")
         groups = state_dict["param_groups"]
+        if any("exp_avg" in st for st in state_dict["state"].values()):
+            raise ValueError(
+                "not an MTAdam state: it holds exp_avg/exp_avg_sq, torch.optim.Adam's state "
+                "(MTAdam's is m, v, n, seen per parameter, with one row per loss term)"
+            )
         if len(groups) != len(self.param_groups):
             raise ValueError(
                 f"the state has {len(groups)} parameter groups, this optimizer "
