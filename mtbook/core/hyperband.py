@@ -6,7 +6,8 @@ validation score after every epoch and may be stopped early by Hyperband's succe
 row of the table is the trial with the best score ("the trial that is associated with the chosen
 lambda"). Here: ``optuna.samplers.RandomSampler`` (random, seeded) +
 ``optuna.pruners.HyperbandPruner`` (resource = epochs), minimising the objective the caller reports
-(validation FID where FID is available, else validation L1; the caller names it).
+(validation FID where FID is available, else validation L1; the caller names it). The study may
+live in a database that several workers share (:mod:`mtbook.core.sweeps`).
 
 :func:`search` is generic: it knows nothing about GANs. ``train_fn(lam, trial_number, report)``
 trains one trial, calls ``report(epoch, value)`` after every epoch (which raises
@@ -33,65 +34,51 @@ def search(
     reduction_factor: int = 3,
     min_epochs: int = 1,
     progress=None,
+    storage=None,
+    study_name: str | None = None,
 ) -> dict:
     """Run the study; return ``dict(best=trial summary, trials=[summaries], settings)``.
 
     A trial summary: ``number, lam, state ('COMPLETE' | 'PRUNED' | 'FAIL'), epochs, values`` (one
     objective value per epoch run) and, for complete trials, ``result`` (what ``train_fn``
     returned).
+
+    The lambdas are drawn from ``seed`` before the first trial (:func:`mtbook.core.sweeps.
+    presample_lambdas`, the values a ``RandomSampler(seed)`` study draws) and enqueued, one trial
+    each. ``storage=None`` keeps the study in memory, in this process. A storage (a database URL,
+    ``"sqlite"`` for the default file, or an ``optuna`` storage) puts it in a database that other
+    workers (``python -m mtbook.core.sweep_cli hyperband``) may join: this process then runs
+    trials until none is left, waits for the others' and returns every trial (``result`` of
+    another worker's trial is what JSON kept of it). One worker on a database gives the same
+    trials as in memory.
     """
     import optuna
+
+    from . import sweeps
 
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}")
     if not (0 < low < high):
         raise ValueError(f"need 0 < low < high for a log-uniform lambda, got [{low}, {high}]")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    pruner = optuna.pruners.HyperbandPruner(
-        min_resource=min_epochs, max_resource=max_epochs, reduction_factor=reduction_factor
-    )
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.RandomSampler(seed=seed),
-        pruner=pruner,
-        study_name=f"hyperband-lambda-seed{seed}",
+    if storage is None:
+        storage = optuna.storages.InMemoryStorage()
+    elif isinstance(storage, str):
+        storage = sweeps.open_storage(storage)
+    study = sweeps.hyperband_study(
+        storage,
+        study_name or f"hyperband-lambda-seed{seed}",  # the name also picks each trial's bracket
+        n_trials=n_trials,
+        max_epochs=max_epochs,
+        seed=seed,
+        low=low,
+        high=high,
+        reduction_factor=reduction_factor,
+        min_epochs=min_epochs,
     )
     results: dict[int, dict] = {}
-
-    def objective(trial):
-        lam = trial.suggest_float("lam", low, high, log=True)
-
-        def report(epoch: int, value: float):
-            value = float(value)
-            if not math.isfinite(value):
-                value = float("inf")
-            trial.report(value, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at epoch {epoch}")
-
-        out = train_fn(lam, trial.number, report)
-        results[trial.number] = out
-        value = float(out["value"])
-        return value if math.isfinite(value) else float("inf")
-
-    for _ in range(n_trials):
-        study.optimize(objective, n_trials=1, catch=(FloatingPointError,))
-        if progress is not None:
-            progress.update(1)
-
-    trials = []
-    for t in study.trials:
-        values = [t.intermediate_values[k] for k in sorted(t.intermediate_values)]
-        trials.append(
-            dict(
-                number=t.number,
-                lam=t.params.get("lam"),
-                state=t.state.name,
-                epochs=len(values),
-                values=values,
-                result=results.get(t.number),
-            )
-        )
+    sweeps.run_hyperband_worker(study, storage, train_fn, results=results, progress=progress)
+    trials = sweeps.hyperband_trials(study, results)
     complete = [t for t in trials if t["state"] == "COMPLETE"]
     if not complete:
         raise RuntimeError("Hyperband: no trial completed; raise n_trials")

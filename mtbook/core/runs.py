@@ -8,10 +8,16 @@
   silently reused: it is re-run (and overwritten), and the reason is printed.
 * :func:`run_grid` -- many runs with one tqdm bar; finished runs are skipped, so an interrupted grid
   resumes where it stopped (run-level resume; long single runs checkpoint themselves).
+  With a sweep storage (``sweep=`` or ``$MTADAM_SWEEP``: a database URL, or ``sqlite`` for the
+  default file) the jobs are trials of one Optuna study (:mod:`mtbook.core.sweeps`): every process
+  that runs the same grid -- on this machine or another -- takes jobs until none is left, so each
+  job is done once; each job's record goes into the database, and every process ends with all the
+  records (those done elsewhere are written here as they were saved there).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable, Iterable
 
@@ -80,17 +86,25 @@ def run_grid(
     profile: str | None = None,
     verbose: bool = True,
     after_save: Callable[[dict], None] | None = None,
+    sweep: str | None = None,
 ) -> list[dict]:
     """Run every job that has no matching record; return all their records in job order.
 
     A job is ``dict(experiment, method, seed, config, **anything)``; ``run(job, bar)`` trains it and
     returns ``dict(metrics, curves, extra)`` (it may advance ``bar`` by ``total_units(job)``).
     ``after_save(job)`` runs once a job's record is written (e.g. to delete its checkpoints).
+    ``sweep``: share the jobs with other processes through that storage (default
+    ``$MTADAM_SWEEP``; unset: this process runs them all, as before).
     """
     from tqdm import tqdm  # plain bar: no ipywidgets warning in stored notebook outputs
 
+    from .sweeps import STORAGE_ENV
+
     profile = profile or get_profile()
     jobs = list(jobs)
+    sweep = sweep or os.environ.get(STORAGE_ENV)
+    if sweep and jobs:
+        return _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after_save)
     stored = [
         matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
     ]
@@ -121,4 +135,89 @@ def run_grid(
                 after_save(job)
         out.append(rec)
     bar.close()
+    return out
+
+
+def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after_save):
+    """:func:`run_grid` through an Optuna study that other processes share (one trial per job)."""
+    from optuna.trial import TrialState
+    from tqdm import tqdm
+
+    from . import sweeps
+    from .records import PROCESS_GIT
+
+    stored = [
+        matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
+    ]
+    if any(r is None for r in stored):
+        check_clean(profile)
+    storage = sweeps.open_storage(sweep)
+    study = sweeps.grid_study(storage, jobs, profile)
+    spec_commit = study.user_attrs["spec"].get("commit")
+    if spec_commit and PROCESS_GIT.get("commit") != spec_commit:
+        raise RuntimeError(
+            f"{desc}: study {study.study_name!r} was created at commit {spec_commit[:10]}, this "
+            f"process runs {str(PROCESS_GIT.get('commit'))[:10]}; every worker of a {profile!r} "
+            f"grid must run the same commit"
+        )
+    bar = tqdm(
+        total=sum(total_units(j) for j, r in zip(jobs, stored) if r is None),
+        desc=f"{desc}: sweep {study.study_name}",
+        mininterval=5,
+        disable=not verbose,
+    )
+
+    def run_trial(trial):
+        i = int(trial.user_attrs["index"])
+        job = jobs[i]
+        bar.set_postfix_str(f"{job['method']} seed {job['seed']}")
+        ran = []
+        try:
+            run_or_load(
+                job["experiment"],
+                job["method"],
+                job["seed"],
+                job["config"],
+                lambda: ran.append(1) or run(job, bar),
+                profile,
+            )
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
+            trial.set_user_attr("error", repr(e))
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        if ran and after_save is not None:
+            after_save(job)
+        path = record_path(job["experiment"], job["method"], job["seed"], profile)
+        trial.set_user_attr("record", path.read_text())
+        trial.set_user_attr("ran", bool(ran))  # False: an existing record was uploaded
+        study.tell(trial, 0.0)
+
+    sweeps.work(study, storage, run_trial)
+    bar.close()
+    final = sweeps.final_trials(study)
+    out = []
+    for i, (job, rec) in enumerate(zip(jobs, stored)):
+        key = (job["experiment"], job["method"], job["seed"], job["config"], profile)
+        rec = matching_record(*key)
+        if rec is None:
+            t = final.get(i)
+            if t is None or t.state.name != "COMPLETE":
+                why = t.user_attrs.get("error") if t is not None else "no finished trial"
+                raise RuntimeError(
+                    f"{desc}: job {job['method']} seed {job['seed']} failed on worker "
+                    f"{t.user_attrs.get('worker') if t is not None else '?'}: {why}. Queue it "
+                    f"again: python -m mtbook.core.sweep_cli retry --study {study.study_name}"
+                )
+            path = record_path(job["experiment"], job["method"], job["seed"], profile)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(t.user_attrs["record"])  # verbatim: the provenance of where it ran
+            rec = matching_record(*key)
+            if rec is None:
+                raise RuntimeError(f"{desc}: the sweep's record {path.name} has another config")
+        out.append(rec)
+    if verbose:
+        workers = {t.user_attrs.get("worker") for t in final.values() if t.user_attrs.get("ran")}
+        print(f"{desc}: {len(out)} records; {study.study_name} ran on {len(workers)} worker(s)")
     return out
