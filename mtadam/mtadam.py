@@ -385,6 +385,12 @@ class MTAdam(Optimizer):
                 raise ValueError(
                     f"parameter {key!r} has state for {terms} terms, others for {num_terms}"
                 )
+        current = self._num_terms_in_state()
+        if num_terms is not None and current is not None and current != num_terms:
+            raise ValueError(
+                f"the state is for {num_terms} loss terms but this optimizer's is for {current} "
+                "(load into a fresh MTAdam to change the number of terms)"
+            )
 
     def _grads_from_losses(self, losses, params, retain_graph: bool):
         """Per-term gradients w.r.t. this optimizer's parameters only (never touches ``.grad``)."""

@@ -284,12 +284,17 @@ def test_load_state_dict_rejects_what_is_not_an_mtadam_state(case):
     opt.step(terms(model(x), y))  # still usable
 
 
-def test_load_state_dict_accepts_mtadam_states_of_another_term_count():
-    _, opt = trained(num_terms=3)
-    model2, opt2 = trained(num_terms=2)
-    opt2.load_state_dict(opt.state_dict())  # replaces the 2-term state by the 3-term one
+def test_load_state_dict_of_another_term_count_only_into_a_fresh_optimizer():
+    _, three = trained(num_terms=3)
+    model, two = trained(num_terms=2)
+    snap = snapshot(model, two)
+    with pytest.raises(ValueError, match="3 loss terms but this optimizer's is for 2"):
+        two.load_state_dict(three.state_dict())
+    assert_same(model, two, snap)
+    fresh = MTAdam(model.parameters(), lr=1e-2)
+    fresh.load_state_dict(three.state_dict())
     x, y = batch(9)
-    opt2.step(terms(model2(x), y))
+    fresh.step(terms(model(x), y))
 
 
 # ------------------------------------------------------------------------- torch.compile
