@@ -8,6 +8,9 @@ anchor first) with their **lambdas** (a list), and the discriminators' loss. The
   ``adam``, ``adamw`` step on ``sum_i lambda_i term_i`` (discriminators frozen, as pix2pix and
   CycleGAN do); ``mtadam`` steps on the list ``[lambda_i term_i]`` (it is invariant to the lambdas;
   gradients w.r.t. the generators' parameters only, the discriminators' ``.grad`` untouched);
+* a generator optimizer spec with a ``balancer`` (chapter 10: :mod:`mtbook.core.balancers`) is Adam
+  on the balanced terms; it takes the list ``[lambda_i term_i]`` as MTAdam does (and, for FAMO, the
+  terms again after its step, from a second forward on the same batch);
 * the discriminators' optimizer (Adam by default) on their loss;
 * the order of the two updates per batch (``"DG"``: pix2pix, D first on the same fakes; ``"GD"``:
   CycleGAN);
@@ -27,6 +30,7 @@ from typing import Callable, Iterable
 import torch
 import torch.nn as nn
 
+from ..core.balancers import is_balanced, make_balanced
 from ..core.optim import is_multi_term, make_optimizer
 from .checkpoint import latest_checkpoint, restore, save_checkpoint
 from .schedule import make_scheduler
@@ -66,7 +70,16 @@ def generator_step(
     discs = list(setup.discriminators.values())
     if multi_term:
         terms = setup.generator_terms(batch, cache)
-        opt.step([lam * t for lam, t in zip(lambdas, terms)])
+        weighted = [lam * t for lam, t in zip(lambdas, terms)]
+        if getattr(opt, "takes_closure", False):  # a balancer (FAMO: the terms after its step)
+
+            def again():
+                again_terms = setup.generator_terms(batch, setup.forward(batch))
+                return [lam * t for lam, t in zip(lambdas, again_terms)]
+
+            opt.step(weighted, closure=again)
+        else:
+            opt.step(weighted)
     else:
         set_requires_grad(discs, False)
         terms = setup.generator_terms(batch, cache)
@@ -118,8 +131,9 @@ def train(
     if setup.order not in ("DG", "GD"):
         raise ValueError(f"order must be 'DG' or 'GD', got {setup.order!r}")
     g_opt, d_opt = dict(g_opt), dict(d_opt)
-    multi = is_multi_term(g_opt["name"])
-    opt_g = make_optimizer(g_opt.pop("name"), _gen_params(setup), **g_opt)
+    multi = is_multi_term(g_opt["name"]) or is_balanced(g_opt)
+    make_g = make_balanced if is_balanced(g_opt) else make_optimizer
+    opt_g = make_g(g_opt.pop("name"), _gen_params(setup), **g_opt)
     opt_d = make_optimizer(d_opt.pop("name"), _disc_params(setup), **d_opt)
     scheds = [make_scheduler(o, epochs, epochs_decay) for o in (opt_g, opt_d)]
     gen = torch.Generator().manual_seed(seed)

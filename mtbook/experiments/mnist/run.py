@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...core.balancers import JACOBIAN, make_balanced, state_bytes
 from ...core.models import MnistNet
 from ...core.optim import is_multi_term, make_optimizer
 from ...core.profiles import device, get_profile
@@ -49,10 +51,13 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     """Train one model with one method; returns ``dict(config, metrics, curves)`` for a record.
 
     Same seed = same class weights, same initial network, same batch order for every method.
-    ``method``: a row of Table 1 or an ablation variant of MTAdam (``spec.ABLATION_METHODS``).
+    ``method``: a row of Table 1, an ablation variant of MTAdam (``spec.ABLATION_METHODS``) or a
+    balancer (``spec.BALANCER_METHODS``: Adam stepping through :class:`mtbook.core.balancers.
+    Balanced`). Metrics also hold ``sec_per_step`` (training steps only) and ``state_bytes``.
     """
     spec = method_spec(method)
-    multi = is_multi_term(spec["optimizer"])
+    balancer = spec.get("balancer")
+    multi = is_multi_term(spec["optimizer"]) or bool(balancer)
     drawn = draw_weights(draw, seed)
     weights = {
         "drawn": drawn,
@@ -66,13 +71,16 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     )  # initialised on the CPU (same initial network on every device), then moved
     params = [p for p in model.parameters() if p.requires_grad]
     param_names = [n for n, p in model.named_parameters() if p.requires_grad]
-    opt = make_optimizer(
-        spec["optimizer"],
-        params,
-        lr=spec["lr"],
-        momentum=spec.get("momentum"),
-        **spec.get("mtadam", {}),
-    )
+    if balancer:
+        opt = make_balanced(spec["optimizer"], params, balancer, lr=spec["lr"])
+    else:
+        opt = make_optimizer(
+            spec["optimizer"],
+            params,
+            lr=spec["lr"],
+            momentum=spec.get("momentum"),
+            **spec.get("mtadam", {}),
+        )
     w_t = torch.tensor(weights, dtype=torch.float32, device=dev)
 
     bs = cfg["batch_size"]
@@ -96,13 +104,24 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     fc2_index = param_names.index("fc2.weight")
     step = 0
     diverged = False
+    step_time = 0.0
     model.train()
     for _ in range(cfg["epochs"]):
         order = torch.randperm(n, generator=g)
         for s in range(0, n, bs):
             idx = order[s : s + bs].to(dev)
             x, y = data.x_train[idx], data.y_train[idx]
-            if multi:
+            t0 = time.perf_counter()
+            if balancer and balancer["method"] in JACOBIAN:  # every term's full gradient
+                grads, terms = per_term_grads(model, x, y, weights, params)
+                opt.step(grads=grads, values=terms)
+                loss_value = float(terms.sum())
+            elif balancer:  # the terms of one forward; FAMO re-evaluates them after the step
+                terms = class_terms(model(x), y, w_t)
+                opt.step(list(terms), closure=lambda x=x, y=y: class_terms(model(x), y, w_t))
+                terms = terms.detach()
+                loss_value = float(terms.sum())
+            elif multi:
                 grads, terms = per_term_grads(model, x, y, weights, params)
                 opt.step(grads=grads)
                 loss_value = float(terms.sum())
@@ -115,6 +134,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
                 opt.step()
                 loss_value = float(loss.detach())
                 terms = terms.detach()
+            step_time += time.perf_counter() - t0
             step += 1
             if not math.isfinite(loss_value):
                 diverged = True
@@ -149,6 +169,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         lr=spec["lr"],
         momentum=spec.get("momentum"),
         **({"mtadam": dict(spec["mtadam"])} if spec.get("mtadam") else {}),
+        **({"balancer": dict(balancer)} if balancer else {}),
         weights_used=spec["weights"],
         class_weights=[float(v) for v in weights],
         drawn_weights=[float(v) for v in drawn],
@@ -164,6 +185,8 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         per_class_acc=final["per_class_acc"],
         test_nll=final["nll"],
         diverged=diverged or not math.isfinite(final["nll"]),
+        sec_per_step=step_time / max(1, step),
+        state_bytes=state_bytes(opt),
     )
     return dict(config=run_config, metrics=metrics, curves=curves)
 
@@ -203,8 +226,8 @@ def draw_invariance(
 def run_config(method: str, draw: str, seed: int, cfg: dict) -> dict:
     """What a record's config holds, known before training (so stored runs are matched exactly).
 
-    An ablation variant's config also holds its MTAdam switches (``mtadam``); Table 1's rows do not
-    have the key, so their stored records still match."""
+    An ablation variant's config also holds its MTAdam switches (``mtadam``), a balancer's its
+    ``balancer``; Table 1's rows have neither key, so their stored records still match."""
     spec = method_spec(method)
     equal = spec["weights"] == "equal"
     return dict(
@@ -215,6 +238,7 @@ def run_config(method: str, draw: str, seed: int, cfg: dict) -> dict:
         lr=spec["lr"],
         momentum=spec.get("momentum"),
         **({"mtadam": dict(spec["mtadam"])} if spec.get("mtadam") else {}),
+        **({"balancer": dict(spec["balancer"])} if spec.get("balancer") else {}),
         weights_used=spec["weights"],
         profile_config=cfg,
     )

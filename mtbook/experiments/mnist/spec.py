@@ -13,6 +13,7 @@ The one source of truth for the chapter, the tests and the scoreboard: :data:`PA
 from __future__ import annotations
 
 from ...core.ablation import ablation_methods
+from ...core.balancers import balancer_methods
 from ...core.runs import config_for
 
 EXPERIMENT = "mnist"
@@ -55,17 +56,23 @@ METHODS = {
 # Table 7's variants on this bench (chapter 7): MTAdam with one part of Algorithm 1 switched off,
 # e.g. "mtadam_denom_own"; not rows of Table 1 (the full method is "mtadam" itself)
 ABLATION_METHODS = ablation_methods(METHODS, "mtadam")
+# Chapter 10's loss balancers on this bench: Adam on the same drawn-weight terms, its step's
+# coefficients set by a balancer (mtbook.core.balancers), e.g. "adam_famo"; not rows of Table 1.
+# DWA's "epoch" is 31 steps (a tenth of the cpu epoch: this bench trains one epoch).
+BALANCER_METHODS = balancer_methods(METHODS, "adam", hp={"dwa": dict(period=31)})
 
 
 def method_spec(method: str) -> dict:
-    """The settings of a row of Table 1 or of an ablation variant (chapter 7)."""
+    """The settings of a row of Table 1, an ablation variant (chapter 7) or a balancer
+    (chapter 10)."""
     if method in METHODS:
         return METHODS[method]
     if method in ABLATION_METHODS:
         return ABLATION_METHODS[method]
-    raise ValueError(
-        f"unknown MNIST method {method!r}; use one of {', '.join([*METHODS, *ABLATION_METHODS])}"
-    )
+    if method in BALANCER_METHODS:
+        return BALANCER_METHODS[method]
+    known = [*METHODS, *ABLATION_METHODS, *BALANCER_METHODS]
+    raise ValueError(f"unknown MNIST method {method!r}; use one of {', '.join(known)}")
 
 
 DRAWS = {

@@ -32,16 +32,19 @@ def samples_path(profile: str, method: str, seed: int, experiment: str = "pix2pi
 
 
 def optimizers(
-    optimizer: str, beta1: float, cfg: dict, mtadam: dict | None = None
+    optimizer: str, beta1: float, cfg: dict, mtadam: dict | None = None, balancer=None
 ) -> tuple[dict, dict]:
     """The generator's optimizer (registry spec) and
-    the discriminator's Adam, from a row's settings (``mtadam``: an ablation's switches)."""
+    the discriminator's Adam, from a row's settings (``mtadam``: an ablation's switches;
+    ``balancer``: chapter 10's balancer of the generator's Adam)."""
     g = dict(name=optimizer, lr=cfg["lr"])
     if optimizer in ("adam", "mtadam"):
         g.update(beta1=beta1, beta2=cfg["beta2"])
     if optimizer == "mtadam":
         g.update(beta3=cfg["beta3"])
     d = dict(name="adam", lr=cfg["lr"], beta1=beta1, beta2=cfg["beta2"])
+    if balancer:
+        g["balancer"] = dict(balancer)
     return with_switches(g, mtadam), d
 
 
@@ -57,10 +60,12 @@ def train_one(
     epoch_callback=None,
     device=None,
     mtadam: dict | None = None,
+    balancer: dict | None = None,
 ) -> dict:
     """Train one pix2pix run; return test metrics, curves, samples (the record's content).
 
-    ``mtadam``: MTAdam switches of an ablation variant (chapter 7); None for the rows of Table 4."""
+    ``mtadam``: MTAdam switches of an ablation variant (chapter 7); ``balancer``: the generator's
+    balancer (chapter 10); None for the rows of Table 4."""
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg["threads"]))
     device = device or default_device()
@@ -76,10 +81,12 @@ def train_one(
         )
 
     setup = make_setup(G, D, data, cfg, evaluate)
-    g_opt, d_opt = optimizers(optimizer, beta1, cfg, mtadam)
+    g_opt, d_opt = optimizers(optimizer, beta1, cfg, mtadam, balancer)
     identity = dict(optimizer=optimizer, lambdas=list(lambdas), beta1=beta1)
     if mtadam:
         identity["mtadam"] = dict(mtadam)
+    if balancer:
+        identity["balancer"] = dict(balancer)
     out = gan.train_from_config(
         setup,
         cfg,
@@ -112,7 +119,9 @@ def train_one(
 def run_config(method: str, cfg: dict) -> dict:
     """A row's identity (what its record's config holds)."""
     spec = method_spec(method)
-    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg, spec.get("mtadam"))
+    g, d = optimizers(
+        spec["optimizer"], spec["beta1"], cfg, spec.get("mtadam"), spec.get("balancer")
+    )
     lam2 = "searched" if spec["lambdas"][1] is None else spec["lambdas"][1]
     return dict(
         method=method,
@@ -248,6 +257,7 @@ def run_all(
             checkpoint_dir(profile, f"{m}__seed{seed}", exp),
             bar,
             mtadam=spec.get("mtadam"),
+            balancer=spec.get("balancer"),
         )
         _save_samples(profile, m, seed, res["samples"], exp)
         return _record(res)

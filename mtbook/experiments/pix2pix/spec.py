@@ -41,6 +41,7 @@ with the generator in training mode (pix2pix's ``test.py`` without ``--eval``). 
 from __future__ import annotations
 
 from ...core.ablation import ablation_methods
+from ...core.balancers import balancer_methods
 from ...core.runs import config_for
 
 EXPERIMENT = "pix2pix"
@@ -76,17 +77,23 @@ PAPER_ROWS = [m for m, spec in METHODS.items() if not spec.get("extra")]
 # Table 7 (chapter 7): MTAdam-equal with one part of Algorithm 1 switched off, e.g.
 # "mtadam_equal_denom_own"; not rows of Table 4 (the full method is "mtadam_equal" itself)
 ABLATION_METHODS = ablation_methods(METHODS, "mtadam_equal")
+# Chapter 10's loss balancers: Adam-equal's terms and settings, the generator's step balanced by
+# mtbook.core.balancers, e.g. "adam_equal_famo"; not rows of Table 4. DWA's "epoch" is 50 steps
+# (the cpu profile's epoch).
+BALANCER_METHODS = balancer_methods(METHODS, "adam_equal", hp={"dwa": dict(period=50)})
 
 
 def method_spec(method: str) -> dict:
-    """The settings of a row of Table 4 or of an ablation variant (chapter 7)."""
+    """The settings of a row of Table 4, an ablation variant (chapter 7) or a balancer (chapter
+    10)."""
     if method in METHODS:
         return METHODS[method]
     if method in ABLATION_METHODS:
         return ABLATION_METHODS[method]
-    raise ValueError(
-        f"unknown pix2pix method {method!r}; use one of {', '.join([*METHODS, *ABLATION_METHODS])}"
-    )
+    if method in BALANCER_METHODS:
+        return BALANCER_METHODS[method]
+    known = [*METHODS, *ABLATION_METHODS, *BALANCER_METHODS]
+    raise ValueError(f"unknown pix2pix method {method!r}; use one of {', '.join(known)}")
 
 
 CURVE_METHODS = ("adam_equal", "mtadam_equal", "adam_prescribed")
