@@ -275,3 +275,17 @@ def test_a_failed_grid_job_is_reported_and_runs_again_after_retry(tmp_path):
     assert p.returncode == 0, err
     log = (tmp_path / "grid.log").read_text().split()[::2]
     assert log.count("c2") == 2 and all(log.count(j) == 1 for j in set(log) - {"c2"})
+
+
+def test_postgresql_urls_get_an_installed_driver_or_a_clear_error(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match="psycopg2-binary"):
+        sweeps._driver("postgresql://u:p@host/db")
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: real("json") if name == "psycopg2" else None
+    )
+    assert sweeps._driver("postgresql://u:p@host/db") == "postgresql+psycopg2://u:p@host/db"
+    assert sweeps._driver("sqlite:///a.db") == "sqlite:///a.db"

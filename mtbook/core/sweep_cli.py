@@ -46,11 +46,15 @@ def toy_train(lam: float, slot: int, report) -> dict:
         with open(os.environ["MTADAM_TOY_LOG"], "a") as f:
             f.write(f"{slot} {sweeps.worker_name()} {start + 1}\n")
     value = math.inf
-    for epoch in range(start + 1, epochs + 1):
-        time.sleep(sleep)
-        value = (math.log10(lam) - 1.0) ** 2 + 1.0 / epoch
-        ckpt.write_text(json.dumps({"epoch": epoch}))
-        report(epoch, value)
+    try:
+        for epoch in range(start + 1, epochs + 1):
+            time.sleep(sleep)
+            value = (math.log10(lam) - 1.0) ** 2 + 1.0 / epoch
+            ckpt.write_text(json.dumps({"epoch": epoch}))
+            report(epoch, value)
+    except Exception:  # pruned or failed: a later trial with this slot and lambda starts afresh
+        ckpt.unlink(missing_ok=True)
+        raise
     ckpt.unlink(missing_ok=True)
     return dict(value=value, lam=lam, resumed_from=start, worker=sweeps.worker_name())
 

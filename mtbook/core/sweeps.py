@@ -77,6 +77,23 @@ def storage_url(url: str | None = None) -> str:
     return url
 
 
+def _driver(url: str) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2 means psycopg (3) by it,
+    the optional extra ``mtadam[sweeps]`` installs psycopg2; a clear error when neither is."""
+    import importlib.util
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        return url
+    rest = url.split("://", 1)[1]
+    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"{dialect}://{rest}"
+    raise ValueError(
+        "a postgresql:// sweep storage needs a PostgreSQL driver: pip install psycopg2-binary "
+        "(or pip install 'mtadam[sweeps]')"
+    )
+
+
 def retry_callback(max_retry: int | None):
     import optuna
 
@@ -102,7 +119,7 @@ def open_storage(
         raise ValueError(
             f"heartbeat_interval must be a whole number >= 1, got {heartbeat_interval}"
         )
-    url = storage_url(url)
+    url = _driver(storage_url(url))
     if url.startswith("sqlite"):  # several processes on one file: wait for the lock, don't fail
         engine = {"connect_args": {"timeout": 120}}
     else:
