@@ -289,3 +289,19 @@ def test_postgresql_urls_get_an_installed_driver_or_a_clear_error(monkeypatch):
     )
     assert sweeps._driver("postgresql://u:p@host/db") == "postgresql+psycopg2://u:p@host/db"
     assert sweeps._driver("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_a_cpu_grid_refuses_a_worker_at_another_commit(tmp_path, monkeypatch):
+    from mtbook.core import records
+    from mtbook.core.runs import run_grid
+
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setattr(records, "PROCESS_GIT", {"commit": "a" * 40, "dirty": False})
+    db = f"sqlite:///{tmp_path}/g.db"
+    job = dict(experiment="x", method="m", seed=0, config={"a": 1})
+    kw = dict(desc="t", profile="cpu", verbose=False, sweep=db)
+    [rec] = run_grid([job], lambda j, bar: {"metrics": {"v": 1}}, **kw)
+    assert rec["metrics"] == {"v": 1}
+    monkeypatch.setattr(records, "PROCESS_GIT", {"commit": "b" * 40, "dirty": False})
+    with pytest.raises(RuntimeError, match="created at commit aaaaaaaaaa.*same commit"):
+        run_grid([job], lambda j, bar: pytest.fail("trained"), **kw)

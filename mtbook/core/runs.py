@@ -153,7 +153,7 @@ def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after
         check_clean(profile)
     storage = sweeps.open_storage(sweep)
     study = sweeps.grid_study(storage, jobs, profile)
-    spec_commit = study.user_attrs["spec"].get("commit")
+    spec_commit = study.user_attrs.get("commit")
     if spec_commit and PROCESS_GIT.get("commit") != spec_commit:
         raise RuntimeError(
             f"{desc}: study {study.study_name!r} was created at commit {spec_commit[:10]}, this "

@@ -526,12 +526,13 @@ def grid_study(storage, jobs: list[dict], profile: str, study_name: str | None =
     commit = PROCESS_GIT.get("commit") if profile != "smoke" else None
 
     def enqueue(study):
+        study.set_user_attr("commit", commit)
         for i, key in enumerate(keys):
             study.enqueue_trial({}, user_attrs={"index": i, "job": key})
 
     return create_or_join(
         storage,
         study_name or grid_name(jobs, profile),
-        spec=dict(kind="grid", profile=profile, jobs=keys, commit=commit),
+        spec=dict(kind="grid", profile=profile, jobs=keys),
         enqueue=enqueue,
     )
