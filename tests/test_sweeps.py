@@ -305,3 +305,18 @@ def test_a_cpu_grid_refuses_a_worker_at_another_commit(tmp_path, monkeypatch):
     monkeypatch.setattr(records, "PROCESS_GIT", {"commit": "b" * 40, "dirty": False})
     with pytest.raises(RuntimeError, match="created at commit aaaaaaaaaa.*same commit"):
         run_grid([job], lambda j, bar: pytest.fail("trained"), **kw)
+
+
+def test_the_worker_command_refuses_a_bad_training_function_before_creating_anything(
+    tmp_path, capsys
+):
+    from mtbook.core.sweep_cli import main
+
+    db = tmp_path / "w.db"
+    args = ["hyperband", "--storage", f"sqlite:///{db}", "--study", "s", "--trials", "2"]
+    args += ["--max-epochs", "3", "--train"]
+    assert main([*args, "mtbook.core.sweep_cli:no_such_function"]) == 2
+    assert main([*args, "no-colon"]) == 2
+    err = capsys.readouterr().err
+    assert "has no function no_such_function" in err and "use module:function" in err
+    assert not db.exists()

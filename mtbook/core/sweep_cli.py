@@ -63,7 +63,10 @@ def _function(spec: str):
     module, _, name = spec.partition(":")
     if not module or not name:
         raise ValueError(f"--train {spec!r}: use module:function, e.g. {__name__}:toy_train")
-    return getattr(importlib.import_module(module), name)
+    fn = getattr(importlib.import_module(module), name, None)
+    if not callable(fn):
+        raise ValueError(f"--train {spec!r}: module {module} has no function {name}")
+    return fn
 
 
 def _storage(args):
@@ -80,6 +83,7 @@ def _storage(args):
 def cmd_hyperband(args) -> int:
     from .hyperband import HIGH, LOW
 
+    train_fn = _function(args.train)  # before the study exists: bad input changes nothing
     storage = _storage(args)
     study = sweeps.hyperband_study(
         storage,
@@ -93,7 +97,7 @@ def cmd_hyperband(args) -> int:
         min_epochs=args.min_epochs,
     )
     t0 = time.time()
-    mine = sweeps.run_hyperband_worker(study, storage, _function(args.train), poll=args.poll)
+    mine = sweeps.run_hyperband_worker(study, storage, train_fn, poll=args.poll)
     print(f"{sweeps.worker_name()}: ran slots {mine} in {time.time() - t0:.1f} s; study finished")
     return _print_status(study)
 

@@ -380,6 +380,13 @@ def hyperband_study(
     """Create (enqueuing every trial's lambda) or join the Hyperband study ``study_name``."""
     import optuna
 
+    if n_trials < 1:
+        raise ValueError(f"n_trials must be at least 1, got {n_trials}")
+    if not (0 < low < high):
+        raise ValueError(f"need 0 < low < high for a log-uniform lambda, got [{low}, {high}]")
+    if not (1 <= min_epochs <= max_epochs):
+        raise ValueError(f"need 1 <= min_epochs <= max_epochs, got {min_epochs}, {max_epochs}")
+
     pruner = optuna.pruners.HyperbandPruner(
         min_resource=min_epochs, max_resource=max_epochs, reduction_factor=reduction_factor
     )
