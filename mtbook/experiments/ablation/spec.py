@@ -54,3 +54,94 @@ PAPER_TABLE7 = {
         "horse2zebra": {"L1-A": 68.7, "FID-A": 73.0, "L1-B": 69.0, "FID-B": 139.7},
     },
 }
+
+# Where each cell of Table 7 (and of our extension) comes from: the chapter whose runner runs it
+# (``experiment``: its records folder), its MTAdam method (the full method: its stored records),
+# ``key``: the record name of a method (``{name}`` = the chapter's method name of the variant,
+# ``{variant}``), and the metrics shown: (name, decimals, which way is better; None: not judged).
+# ``paper``: the task's column of PAPER_TABLE7 (None: our extension).
+CELLS = {
+    "facades": dict(
+        title="pix2pix, facades, equal weights (chapter 4)",
+        experiment="pix2pix",
+        base="mtadam_equal",
+        key="{name}",
+        metrics=[("L1", 2, "lower"), ("L2", 0, "lower"), ("NMSE", 3, "lower"), ("FID", 1, "lower")],
+        paper="facades",
+        chapter="notebooks/04_pix2pix",
+    ),
+    "horse2zebra": dict(
+        title="CycleGAN, horse2zebra, suboptimal weights (chapter 6)",
+        experiment="cyclegan",
+        base="mtadam_suboptimal",
+        key="{name}",
+        metrics=[
+            ("L1-A", 2, "lower"),
+            ("FID-A", 1, "lower"),
+            ("L1-B", 2, "lower"),
+            ("FID-B", 1, "lower"),
+            ("moved-A", 2, None),
+            ("moved-B", 2, None),
+        ],
+        paper="horse2zebra",
+        chapter="notebooks/06_cyclegan",
+    ),
+    "MRPC": dict(
+        title="BERT, MRPC (chapter 8)",
+        experiment="bert",
+        base="mtadam_equal",
+        key="{name}-MRPC",
+        metrics=[("Acc", 1, "higher")],
+        paper="MRPC",
+        chapter="notebooks/08_bert",
+        runnable=False,  # the BERT chapter's runner has no ablation variants (yet)
+    ),
+    "RTE": dict(
+        title="BERT, RTE (chapter 8)",
+        experiment="bert",
+        base="mtadam_equal",
+        key="{name}-RTE",
+        metrics=[("Acc", 1, "higher")],
+        paper="RTE",
+        chapter="notebooks/08_bert",
+        runnable=False,
+    ),
+    "mnist-paper": dict(
+        title="MNIST, ten weighted terms, the paper's draw U(1, 1000) (chapter 3)",
+        experiment="mnist",
+        base="mtadam",
+        key="{name}-paper",
+        metrics=[("test_acc", 2, "higher")],
+        paper=None,
+        chapter="notebooks/03_mnist",
+    ),
+    "mnist-script": dict(
+        title="MNIST, ten weighted terms, the authors' script's draw (chapter 3)",
+        experiment="mnist",
+        base="mtadam",
+        key="{name}-script",
+        metrics=[("test_acc", 2, "higher")],
+        paper=None,
+        chapter="notebooks/03_mnist",
+    ),
+    "toy-c1": dict(
+        title="chapter 2's toy, L2 (anchor) + 1 x L1",
+        experiment="derivation",
+        base="ablation-full",  # the bench has no MTAdam-module row: the full method runs here too
+        key="ablation-{variant}-c1",
+        metrics=[("log10_err", 2, "lower")],
+        paper=None,
+        chapter="notebooks/02_derivation",
+    ),
+    "toy-c1000": dict(
+        title="chapter 2's toy, L2 (anchor) + 1000 x L1",
+        experiment="derivation",
+        base="ablation-full",
+        key="ablation-{variant}-c1000",
+        metrics=[("log10_err", 2, "lower")],
+        paper=None,
+        chapter="notebooks/02_derivation",
+    ),
+}
+TABLE7_CELLS = ("facades", "horse2zebra", "MRPC", "RTE")
+EXTENSION_CELLS = ("mnist-paper", "mnist-script", "toy-c1", "toy-c1000")

@@ -1,0 +1,161 @@
+"""The ablation of Algorithm 1 (chapter 7, Table 7): variants as MTAdam switches, run through the
+chapters' own runners (pix2pix, MNIST, chapter 2's toy), and the chapter's table."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mtbook.core import ablation as A
+from mtbook.core.records import load_records
+from mtbook.core.runs import matching_record
+from mtbook.experiments import derivation
+from mtbook.experiments import mnist as M
+from mtbook.experiments import pix2pix as P
+from mtbook.experiments.ablation import spec as S
+from mtbook.experiments.ablation import toy as T
+
+EXPECTED_SWITCHES = {  # Table 7's rows as the paper words them, as MTAdam keyword arguments
+    "normalize_none": {"normalize": "none"},
+    "normalize_global": {"normalize": "global"},
+    "no_anchor": {"anchor": False},
+    "denom_own": {"denom": "own"},
+    "denom_mean": {"denom": "mean"},
+}
+
+
+def test_variants_are_the_five_switches_and_the_full_method():
+    assert set(A.ABLATIONS) == set(EXPECTED_SWITCHES)
+    for v, sw in EXPECTED_SWITCHES.items():
+        assert A.switches(v) == sw
+    assert A.switches("full") == {} and set(S.PAPER_TABLE7) == set(A.VARIANTS)
+    with pytest.raises(ValueError, match="unknown ablation variant 'denom_max'"):
+        A.switches("denom_max")
+    assert A.method_name("mtadam", "full") == "mtadam"  # the full method is the chapter's own
+
+
+def test_with_switches_leaves_the_full_method_alone_and_rejects_bad_input():
+    g = dict(name="mtadam", lr=2e-4, beta1=0.9)
+    assert A.with_switches(g, {}) == g and A.with_switches(g, None) == g
+    assert A.with_switches(g, {"denom": "own"}) == dict(g, denom="own")
+    assert g == dict(name="mtadam", lr=2e-4, beta1=0.9)  # not modified
+    with pytest.raises(ValueError, match="for optimizer 'adam'"):
+        A.with_switches(dict(name="adam", lr=1e-3), {"denom": "own"})
+    with pytest.raises(ValueError, match="not MTAdam switches: colour"):
+        A.with_switches(g, {"colour": "red"})
+
+
+def test_ablation_methods_only_from_an_mtadam_method():
+    with pytest.raises(ValueError, match="only MTAdam is ablated"):
+        A.ablation_methods(P.METHODS, "adam_equal")
+    with pytest.raises(ValueError, match="no method 'nope'"):
+        A.ablation_methods(P.METHODS, "nope")
+    with pytest.raises(ValueError, match="not derived"):
+        A.ablation_methods(P.METHODS, "mtadam_equal", variants=("full",))
+
+
+def _diff(a: dict, b: dict) -> dict:
+    return {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+
+
+@pytest.mark.parametrize("variant", list(EXPECTED_SWITCHES))
+def test_pix2pix_variant_differs_from_full_mtadam_in_its_switch_only(variant):
+    cfg = P.config("cpu")
+    name = A.method_name("mtadam_equal", variant)
+    assert name in P.ABLATION_METHODS and name not in P.METHODS  # not a row of Table 4
+    full, var = P.run_config("mtadam_equal", cfg), P.run_config(name, cfg)
+    assert set(_diff(full, var)) == {"method", "label", "generator_optimizer"}
+    g_full, g_var = full["generator_optimizer"], var["generator_optimizer"]
+    assert _diff(g_full, g_var) == {k: (None, v) for k, v in EXPECTED_SWITCHES[variant].items()}
+
+
+@pytest.mark.parametrize("variant", list(EXPECTED_SWITCHES))
+def test_mnist_variant_differs_from_full_mtadam_in_its_switch_only(variant):
+    cfg = M.config("cpu")
+    name = A.method_name("mtadam", variant)
+    assert name in M.ABLATION_METHODS and name not in M.METHODS
+    for draw in M.DRAWS:
+        full = M.run_config("mtadam", draw, 0, cfg)
+        var = M.run_config(name, draw, 0, cfg)
+        assert _diff(full, var) == {
+            "method": ("mtadam", name),
+            "label": (full["label"], var["label"]),
+            "mtadam": (None, EXPECTED_SWITCHES[variant]),
+        }
+        assert M.method_key(name, draw) == f"{name}-{draw}"
+
+
+@pytest.mark.parametrize("chapter", [P, M])
+def test_every_stored_cpu_record_still_matches_its_config(chapter):
+    """Adding the variants changed no row's config: the chapters' cpu records are still reused."""
+    jobs = chapter.jobs(chapter.config("cpu"))  # the chapter's own rows, every seed
+    assert len(load_records(chapter.EXPERIMENT, "cpu")) >= len(jobs) > 0
+    unmatched = [
+        (j["method"], j["seed"])
+        for j in jobs
+        if not matching_record(j["experiment"], j["method"], j["seed"], j["config"], "cpu")
+    ]
+    assert unmatched == []
+
+
+def test_mnist_variant_runs_through_the_chapters_runner(tmp_path, monkeypatch):
+    """A variant's record holds its switch, and the switch reaches the optimizer: with no
+    normalisation every effective weight is 1; the full method weighs the terms unequally."""
+    from tests.test_mnist import TINY, _tiny_data
+
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path))
+    monkeypatch.setitem(M.CONFIG, "smoke", dict(TINY))
+    name = A.method_name("mtadam", "normalize_none")
+    recs = M.run_all(
+        "smoke", methods=[name, "mtadam"], draws=["paper"], data=_tiny_data(), verbose=False
+    )
+    by = {r["method"]: r for r in recs}
+    path = tmp_path / "smoke" / "mnist" / f"{name}-paper__seed0.json"
+    assert json.loads(path.read_text())["config"]["mtadam"] == {"normalize": "none"}
+    assert "mtadam" not in by["mtadam-paper"]["config"]
+    ew_none = np.asarray(by[f"{name}-paper"]["curves"]["ew_fc2"])
+    ew_full = np.asarray(by["mtadam-paper"]["curves"]["ew_fc2"])
+    assert np.allclose(ew_none, 1.0)
+    assert not np.allclose(ew_full, 1.0)
+
+
+def test_pix2pix_variant_runs_through_the_chapters_runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
+    name = A.method_name("mtadam_equal", "no_anchor")
+    (rec,) = P.run_all("smoke", methods=[name], verbose=False)
+    assert rec["method"] == name
+    assert rec["config"]["generator_optimizer"]["anchor"] is False
+    ew = np.asarray(rec["curves"]["ew"])  # [log step, term, layer]: 1 / n^i_l, not n^1_l / n^i_l
+    assert ew.shape[1] == 2 and not np.allclose(ew[:, 0], 1.0)
+
+
+def test_toy_variants_weigh_the_terms_as_their_lines_say(tmp_path, monkeypatch):
+    """Chapter 2's bench through its own recorded_run: what each switch does to the weights."""
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path))
+    cfg = dict(derivation.config("smoke"), steps=40, tail=10)
+    recs = T.run_toy(
+        derivation.recorded_run, cfg, "smoke", seeds=(0,), c_values=(1000.0,), progress=False
+    )
+    assert len(recs) == len(A.VARIANTS)
+    w = {v: np.asarray(recs[(v, 1000.0, 0)]["weights"]) for v in A.VARIANTS}  # [step, term, layer]
+    assert np.allclose(w["full"][:, 0], 1.0)  # the anchor keeps its own scale
+    assert not np.allclose(w["full"][:, 1, 0], w["full"][:, 1, 1])  # one weight per layer
+    assert np.allclose(w["normalize_none"], 1.0)
+    assert np.allclose(w["normalize_global"][:, 1, 0], w["normalize_global"][:, 1, 1])
+    assert not np.allclose(w["no_anchor"][:, 0], 1.0)  # 1 / n^1_l
+    mags = np.asarray(recs[("no_anchor", 1000.0, 0)]["magnitudes"])
+    med = np.median(mags[5:], axis=0)  # ||g^i_l|| / n^i_l: about 1 (n is its running mean)
+    assert ((med > 0.5) & (med < 2.0)).all()  # every term on every layer on a unit scale
+    for v in ("denom_own", "denom_mean"):  # line 14 only: the weights are the full method's
+        assert np.allclose(w[v][0], w["full"][0])
+    rec = recs[("denom_mean", 1000.0, 0)]
+    stored = json.loads(
+        (tmp_path / "smoke" / "derivation" / "ablation-denom_mean-c1000__seed0.json").read_text()
+    )
+    assert stored["config"]["mtadam"] == {"denom": "mean"} and rec["method"] == T.toy_method(
+        "denom_mean", 1000.0
+    )
+    traj = {v: recs[(v, 1000.0, 0)]["trajectory"] for v in A.VARIANTS}
+    assert all(not torch.equal(traj[v], traj["full"]) for v in A.ABLATIONS)  # each one matters
