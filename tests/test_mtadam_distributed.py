@@ -79,10 +79,37 @@ def worker(rank, tmp):
     # losses path, plain model
     model = make_model()
     out["losses"] = train(model, MTAdam(model.parameters(), lr=1e-2), batches)
-    # grads path, tiny buckets (many collectives)
+    # grads path, tiny buckets (many collectives); the caller's gradient tensors stay untouched
     model = make_model()
-    opt = MTAdam(model.parameters(), lr=1e-2, bucket_cap_mb=1e-4)
-    out["grads"] = train(model, opt, batches, via="grads")
+    params = list(model.parameters())
+    opt = MTAdam(params, lr=1e-2, bucket_cap_mb=1e-4)
+    untouched = True
+    for x, y in batches:
+        g = per_term_grads(terms(model(x), y, model), params)
+        copies = [[t.clone() for t in row] for row in g]
+        opt.step(grads=g)
+        untouched &= all(torch.equal(a, b) for r, c in zip(g, copies) for a, b in zip(r, c))
+    out["grads"] = [p.detach().clone() for p in params]
+    out["grads_untouched"] = untouched
+    # a NaN loss on rank 1 only: every rank raises, nothing changes anywhere
+    model = make_model()
+    opt = MTAdam(model.parameters(), lr=1e-2)
+    train(model, opt, batches[:2])
+    x, y = batches[2]
+    losses = terms(model(x), y, model)
+    if rank == 1:
+        losses[2] = losses[2] * float("nan")
+    try:
+        opt.step(losses)
+        out["nan_raised"] = False
+    except ValueError as err:
+        out["nan_raised"] = "[2]" in str(err)
+    out["nan"] = train(model, opt, batches[3:])
+    # process_group: a group of this rank alone means no averaging
+    alone = [dist.new_group([r]) for r in range(WORLD)][rank]
+    model = make_model()
+    opt = MTAdam(model.parameters(), lr=1e-2, process_group=alone)
+    out["alone"] = train(model, opt, batches)
     # the model wrapped in DistributedDataParallel
     model = make_model()
     ddp = nn.parallel.DistributedDataParallel(model)
@@ -133,13 +160,24 @@ def max_diff(a, b):
     return max((x - y).abs().max().item() for x, y in zip(a, b))
 
 
-@pytest.mark.parametrize("case", ["losses", "grads", "ddp", "absent", "scaler"])
+@pytest.mark.parametrize("case", ["losses", "grads", "ddp", "absent", "scaler", "nan"])
 def test_ranks_stay_bit_identical(ranks, case):
     assert all(torch.equal(a, b) for a, b in zip(ranks[0][case], ranks[1][case]))
 
 
-def test_without_averaging_ranks_drift_apart(ranks):
-    assert max_diff(ranks[0]["off"], ranks[1]["off"]) > 1e-3
+@pytest.mark.parametrize("case", ["off", "alone"])
+def test_without_averaging_ranks_drift_apart(ranks, case):
+    # distributed=False, or a process_group holding this rank alone
+    assert max_diff(ranks[0][case], ranks[1][case]) > 1e-3
+    torch.testing.assert_close(ranks[0][case], ranks[0]["off"], rtol=0, atol=0)
+
+
+def test_grads_passed_in_are_not_modified(ranks):
+    assert ranks[0]["grads_untouched"] and ranks[1]["grads_untouched"]
+
+
+def test_nonfinite_loss_on_one_rank_raises_on_every_rank(ranks):
+    assert ranks[0]["nan_raised"] and ranks[1]["nan_raised"]
 
 
 @pytest.mark.parametrize("case", ["losses", "grads", "ddp"])
