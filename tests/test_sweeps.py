@@ -68,9 +68,10 @@ def _load(db, study):
 
 def test_two_worker_processes_share_one_hyperband_study_and_run_each_trial_once(tmp_path):
     db = f"sqlite:///{tmp_path / 'sweep.db'}"
-    n = 12
-    args = ("--trials", n, "--max-epochs", 9, "--seed", 3, "--heartbeat", 1, "--poll", 0.2)
-    procs = [_worker(tmp_path, db, "hb", *args, MTADAM_TOY_SLEEP=0.04) for _ in range(2)]
+    n = 8
+    args = ("--trials", n, "--max-epochs", 4, "--seed", 3, "--heartbeat", 1, "--poll", 0.2)
+    env = dict(MTADAM_TOY_SLEEP=0.1, MTADAM_TOY_EPOCHS=4)
+    procs = [_worker(tmp_path, db, "hb", *args, **env) for _ in range(2)]
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     starts = _starts(tmp_path)
