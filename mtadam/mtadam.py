@@ -533,9 +533,11 @@ class MTAdam(Optimizer):
             )
         if scaler is not None and not isinstance(scaler, LossScaler):
             raise TypeError(f"scaler must be an mtadam.LossScaler, got {type(scaler).__name__}")
+        if scaler is not None and not scaler.enabled:
+            scaler = None  # a disabled scaler is no scaler (bf16, fp32)
         params = self._all_params()
         group = self._process_group()
-        scale = scaler.scale if scaler is not None and scaler.enabled else None
+        scale = scaler.scale if scaler is not None else None
         loss_ok = None  # [I] bool: which terms' loss values are finite
         own = False  # whether the gradient tensors are ours to modify in place
         if losses is not None:

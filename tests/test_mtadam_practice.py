@@ -114,6 +114,19 @@ def test_power_of_two_scale_without_overflow_changes_nothing(via):
     assert all(torch.equal(a, b) for a, b in zip(*runs))
 
 
+def test_disabled_scaler_is_no_scaler():
+    runs, scaler = [], LossScaler(init_scale=8.0, growth_interval=1, enabled=False)
+    for s in (None, scaler):
+        model = make_model()
+        opt = MTAdam(model.parameters(), lr=1e-2)
+        for t in range(3):
+            x, y = batch(t)
+            opt.step(terms(model(x), y), scaler=s)
+        runs.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    assert scaler.scale == 8.0 and scaler.growth_tracker == 0
+
+
 def test_torch_gradscaler_gets_a_clear_error_and_changes_nothing():
     model = make_model()
     opt = MTAdam(model.parameters(), lr=1e-2)
