@@ -159,3 +159,52 @@ def test_toy_variants_weigh_the_terms_as_their_lines_say(tmp_path, monkeypatch):
     )
     traj = {v: recs[(v, 1000.0, 0)]["trajectory"] for v in A.VARIANTS}
     assert all(not torch.equal(traj[v], traj["full"]) for v in A.ABLATIONS)  # each one matters
+
+
+def test_a_variant_run_with_other_settings_is_flagged():
+    from mtbook.experiments.ablation import plots as AP
+
+    g = dict(name="mtadam", lr=2e-4)
+    full = {"config": dict(method="m", label="M", generator_optimizer=g, epochs=40)}
+    ok = {
+        "config": dict(method="m_x", label="X", generator_optimizer=dict(g, denom="own"), epochs=40)
+    }
+    bad = {"config": dict(ok["config"], epochs=20)}
+    assert AP.mismatched({"full": [full], "denom_own": [ok]}) == []
+    assert AP.mismatched({"full": [full], "denom_own": [ok], "denom_mean": [bad]}) == ["denom_mean"]
+
+
+def test_table_cells_say_not_run_and_judge_only_beyond_two_sd(tmp_path, monkeypatch):
+    from mtbook.core.records import save_record
+    from mtbook.experiments.ablation import plots as AP
+
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path))
+    cfg = P.run_config("mtadam_equal", P.config("cpu"))
+    for seed, l1 in enumerate((40.0, 41.0, 42.0)):
+        save_record(
+            "pix2pix",
+            "mtadam_equal",
+            config=cfg,
+            seed=seed,
+            metrics={"L1": l1},
+            wall_time=1.0,
+            profile="smoke",
+        )
+    name = A.method_name("mtadam_equal", "denom_own")
+    for seed, l1 in enumerate((50.0, 51.0, 52.0)):
+        save_record(
+            "pix2pix",
+            name,
+            config=P.run_config(name, P.config("cpu")),
+            seed=seed,
+            metrics={"L1": l1},
+            wall_time=1.0,
+            profile="smoke",
+        )
+    rows = {r["variant"]: r for r in AP.cell_rows("facades", "smoke")}
+    own = rows[S.VARIANTS["denom_own"]["paper"]]
+    assert own["n"] == 3 and own["L1"] == "51.00 ± 1.00 (48.2)"
+    assert own["Δ L1"].startswith("+10.00 ± 0.82") and own["Δ L1"].endswith("(worse)")
+    none = rows[S.VARIANTS["normalize_none"]["paper"]]
+    assert none["n"] == 0 and none["L1"] == "not run yet at smoke (53.45)"
+    assert AP.judge(1.0, 0.6, "lower") == "~" and AP.judge(-2.0, 0.6, "higher") == "worse"

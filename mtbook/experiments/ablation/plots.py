@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ...core.ablation import SHORT, VARIANTS, method_name
+from ...core.optim import MTADAM_SWITCHES
 from ...core.records import load_records
 from ...core.report import diff_mean_sd, fmt_mean_sd, markdown_table, provenance
 from .spec import CELLS, PAPER_TABLE7
@@ -43,6 +44,24 @@ def cell_records(cell: str, profile: str) -> dict[str, list[dict]]:
         return {v: [] for v in VARIANTS}
     recs = load_records(spec["experiment"], profile)
     return {v: [r for r in recs if r["method"] == record_name(cell, v)] for v in VARIANTS}
+
+
+def _comparable(config: dict) -> dict:
+    """A record's config less what a variant changes (its name, label and switches)."""
+    out = {k: v for k, v in config.items() if k not in ("method", "label", "variant", "mtadam")}
+    if isinstance(out.get("generator_optimizer"), dict):
+        g = out["generator_optimizer"]
+        out["generator_optimizer"] = {k: v for k, v in g.items() if k not in MTADAM_SWITCHES}
+    return out
+
+
+def mismatched(by: dict[str, list[dict]]) -> list[str]:
+    """The variants whose records were run with other settings than the full method's (apart from
+    the switch): such a difference would not be the switch's alone. Empty when all agree."""
+    if not by.get("full"):
+        return []
+    ref = _comparable(by["full"][0]["config"])
+    return [v for v, rs in by.items() if any(_comparable(r["config"]) != ref for r in rs)]
 
 
 def values(recs: list[dict], metric: str) -> list[float]:
@@ -104,6 +123,13 @@ def cell_markdown(cell: str, profile: str) -> str:
         source = "not runnable yet: the chapter's runner has no ablation variants"
     else:
         source = f"records `results/{profile}/{spec['experiment']}/`: {provenance(recs)}"
+    odd = mismatched(by)
+    if odd:
+        source += (
+            f". **Warning: the records of {', '.join(SHORT[v] for v in odd)} were run with other "
+            "settings than the full method's (beyond the switch); their differences are not the "
+            "switch's alone**"
+        )
     head = (
         f"**{spec['title']}**, profile `{profile}`: mean ± SD over n seeds.{paper} "
         f"Δ: the variant's mean minus the full method's, ± the SD of that difference "
