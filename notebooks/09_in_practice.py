@@ -277,6 +277,7 @@ for step in range(7):
 
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def run(model, opt, t0, t1):
     for t in range(t0, t1):
         opt.step(terms(model, X[t * 32 : (t + 1) * 32], Y[t * 32 : (t + 1) * 32]))
@@ -306,6 +307,7 @@ print(f"12 steps straight == 6 steps, save, load, 6 steps: {same}")
 # optimizer is left as it was (the next step would otherwise fail far from the cause):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 adam_model = make_model()
 adam = torch.optim.Adam(adam_model.parameters())
 sum(terms(adam_model)).backward()
@@ -372,6 +374,7 @@ for step in range(301):
 # which MTAdam never fills. Calling it raises an error that says so:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 model = make_model(dtype=torch.float32)
 opt = MTAdam(model.parameters(), lr=1e-2)
 x32, y32 = X.float(), Y
