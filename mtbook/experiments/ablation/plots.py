@@ -134,7 +134,7 @@ def cell_markdown(cell: str, profile: str) -> str:
         f"**{spec['title']}**, profile `{profile}`: mean ± SD over n seeds.{paper} "
         f"Δ: the variant's mean minus the full method's, ± the SD of that difference "
         f"(Welch); *worse* / *better* when |Δ| > {SIGNIFICANT:g} SD, else ~. Full method: "
-        f"the chapter's own `{record_name(cell, 'full')}` records. Source: {source}.\n\n"
+        f"the `{record_name(cell, 'full')}` records. Source: {source}.\n\n"
     )
     return head + markdown_table(cell_rows(cell, profile, by), cell_columns(cell))
 
