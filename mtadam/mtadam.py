@@ -106,7 +106,8 @@ In a training loop (each point tested in ``tests/test_mtadam_practice.py`` and
   rank's own and MTAdam's all-reduce is the only one (never twice). Wrapping the model in DDP is
   therefore allowed (it still broadcasts parameters and buffers) but not needed. Do not hand MTAdam
   gradients that DDP already averaged (``grads=[[p.grad ...]]`` after ``loss.backward()`` on a DDP
-  model) with ``distributed`` on: the average would be taken again (harmless in value, wasted work).
+  model) with ``distributed`` on: the average would be taken again (the same values up to
+  rounding, and wasted communication).
   An inf/NaN on one rank is seen by all (it is part of the average and of the flags), so every rank
   raises, or with a ``LossScaler`` skips, together. A bad input caught before the all-reduce (a
   wrong shape, a wrong number of terms) raises on the rank that has it while the others wait in
