@@ -165,22 +165,53 @@ class Encoded:
 _ENCODED: dict = {}
 
 
-def encode_pairs(tokenizer, pairs: Pairs, max_len: int, key=None) -> Encoded:
-    """Tokenize once (cached per process under ``key``: encoder, task, split, max_len)."""
+@dataclass
+class EncodedSeparately:
+    """The two sentences of each pair tokenized alone (the siamese mode): two :class:`Encoded`."""
+
+    a: Encoded
+    b: Encoded
+
+    @property
+    def y(self) -> torch.Tensor:
+        return self.a.y
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def batch(self, idx) -> tuple[dict, torch.Tensor]:
+        xa, y = self.a.batch(idx)
+        xb, _ = self.b.batch(idx)
+        return dict(a=xa, b=xb), y
+
+
+def encode_pairs(tokenizer, pairs: Pairs, max_len: int, key=None, joint: bool = True):
+    """Tokenize once (cached per process under ``key``: encoder, task, split, max_len, mode).
+
+    ``joint``: ``[CLS] s1 [SEP] s2 [SEP]`` (BERT's cross-encoder); else each sentence alone,
+    ``max_len // 2`` tokens each (:class:`EncodedSeparately`)."""
     if key is not None and key in _ENCODED:
         return _ENCODED[key]
-    enc = tokenizer(pairs.s1, pairs.s2, truncation=True, max_length=max_len)
-    out = Encoded(enc["input_ids"], enc["token_type_ids"], pairs.y)
+    if joint:
+        enc = tokenizer(pairs.s1, pairs.s2, truncation=True, max_length=max_len)
+        out = Encoded(enc["input_ids"], enc["token_type_ids"], pairs.y)
+    else:
+        one = [tokenizer(s, truncation=True, max_length=max_len // 2) for s in (pairs.s1, pairs.s2)]
+        out = EncodedSeparately(
+            *(Encoded(e["input_ids"], e["token_type_ids"], pairs.y) for e in one)
+        )
     if key is not None:
         _ENCODED[key] = out
     return out
 
 
-def subset(data: Encoded, n: int | None, seed: int = 0) -> Encoded:
+def subset(data, n: int | None, seed: int = 0):
     """The first ``n`` examples of a fixed shuffle (``seed``), or all of them when ``n`` is None."""
     if n is None or n >= len(data):
         return data
     idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    if isinstance(data, EncodedSeparately):
+        return EncodedSeparately(subset(data.a, n, seed), subset(data.b, n, seed))
     return Encoded([data.ids[i] for i in idx], [data.types[i] for i in idx], data.y[idx])
 
 
@@ -188,33 +219,39 @@ def subset(data: Encoded, n: int | None, seed: int = 0) -> Encoded:
 
 
 class PairModel(nn.Module):
-    """BERT-style encoder + dropout + a linear head on the pooled pair representation.
+    """BERT-style encoder + dropout + a linear head on the pair's representation.
 
-    ``pooling="pooler"``: BERT's own ``[CLS]`` pooler (tanh dense layer; bert-base, as in the BERT
-    paper); ``"mean"``: the mean of the token embeddings (all-MiniLM-L6-v2 was trained with mean
-    pooling and ships no trained pooler).
+    ``pooling="pooler"``: BERT's own ``[CLS]`` pooler on the joint pair (bert-base, as in the BERT
+    paper: a cross-encoder). ``"siamese"``: each sentence encoded alone and mean-pooled (u, v), the
+    head on Sentence-BERT's features ``[u, v, |u - v|, u * v]`` -- all-MiniLM-L6-v2 is a bi-encoder,
+    trained with mean pooling on separately encoded sentences, and ships no trained pooler.
     """
 
     def __init__(self, encoder: nn.Module, outputs: int, pooling: str, dropout: float = 0.1):
         super().__init__()
-        if pooling not in ("pooler", "mean"):
-            raise ValueError(f"pooling must be 'pooler' or 'mean', got {pooling!r}")
+        if pooling not in ("pooler", "siamese"):
+            raise ValueError(f"pooling must be 'pooler' or 'siamese', got {pooling!r}")
         self.encoder, self.pooling = encoder, pooling
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, outputs)
+        width = encoder.config.hidden_size * (4 if pooling == "siamese" else 1)
+        self.head = nn.Linear(width, outputs)
         nn.init.normal_(self.head.weight, std=encoder.config.initializer_range)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, input_ids, token_type_ids, attention_mask) -> torch.Tensor:
+    def mean_pooled(self, input_ids, token_type_ids, attention_mask) -> torch.Tensor:
         out = self.encoder(
             input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask
         )
-        if self.pooling == "pooler":
-            pooled = out.pooler_output
+        m = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+        return (out.last_hidden_state * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+    def forward(self, a=None, b=None, **joint) -> torch.Tensor:
+        if self.pooling == "siamese":
+            u, v = self.mean_pooled(**a), self.mean_pooled(**b)
+            feats = torch.cat([u, v, (u - v).abs(), u * v], dim=-1)
         else:
-            m = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
-            pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp_min(1.0)
-        logits = self.head(self.dropout(pooled))
+            feats = self.encoder(**joint).pooler_output
+        logits = self.head(self.dropout(feats))
         return logits.squeeze(-1) if logits.shape[-1] == 1 else logits
 
 

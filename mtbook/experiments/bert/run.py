@@ -34,13 +34,24 @@ from .spec import ENCODERS, EXPERIMENT, METHODS, TASKS, config, method_key
 
 
 def build_optimizer(method: str, model: torch.nn.Module, cfg: dict):
-    """The column's optimizer on two groups, ``[regularized weights, biases and LayerNorm]``."""
+    """The column's optimizer on three groups: ``[regularized encoder weights, the head's weight
+    matrix, biases and LayerNorm]``; the head's group at ``head_lr_mult`` x the lr (1 at full)."""
     spec = METHODS[method]
     decay, no_decay = reg_params(model)
+    head = [p for p in decay if p is model.head.weight]
+    body = [p for p in decay if p is not model.head.weight]
     wd = spec["lam2"] if spec["reg"] == "decoupled" else 0.0
-    groups = [dict(params=decay, weight_decay=wd), dict(params=no_decay, weight_decay=0.0)]
     lr = cfg["sgd_lr"] if spec["optimizer"] == "sgd" else cfg["lr"]
-    return make_optimizer(spec["optimizer"], groups, lr=lr), lr
+    mult = cfg["head_lr_mult"]
+    head_bias = [p for p in no_decay if p is model.head.bias]
+    rest = [p for p in no_decay if p is not model.head.bias]
+    groups = [
+        dict(params=body, weight_decay=wd),
+        dict(params=head, weight_decay=wd, lr=lr * mult),
+        dict(params=head_bias, weight_decay=0.0, lr=lr * mult),
+        dict(params=rest, weight_decay=0.0),
+    ]
+    return make_optimizer(spec["optimizer"], groups, lr=lr), lr, body + head, head_bias + rest
 
 
 def schedule(opt, total: int, warmup: float):
@@ -120,8 +131,9 @@ def task_data(encoders: Encoders, task: str, cfg: dict) -> tuple:
     tok = encoders.tokenizer()
     out = []
     for split, n in (("train", cfg["train_size"]), ("dev", cfg["dev_size"])):
-        key = (encoders.name, task, split, cfg["max_len"])
-        enc = encode_pairs(tok, read_glue(task, split), cfg["max_len"], key=key)
+        joint = ENCODERS[cfg["encoder"]]["pooling"] != "siamese"
+        key = (encoders.name, task, split, cfg["max_len"], joint)
+        enc = encode_pairs(tok, read_glue(task, split), cfg["max_len"], key=key, joint=joint)
         out.append(subset(enc, n, seed=0))
     return tuple(out)
 
@@ -139,8 +151,10 @@ def train_run(method: str, task: str, seed: int, cfg: dict, encoders: Encoders, 
         cfg["dropout"],
     )
     model.train()
-    opt, lr = build_optimizer(method, model, cfg)
-    decay, no_decay = reg_params(model)
+    if kind == "regression":  # start the score head at the mean training score
+        with torch.no_grad():
+            model.head.bias.fill_(float(train.y.float().mean()))
+    opt, lr, decay, no_decay = build_optimizer(method, model, cfg)
     params = decay + no_decay  # the optimizer's order (param_groups)
     n, bs = len(train), cfg["batch_size"]
     per_epoch = math.ceil(n / bs)
@@ -178,7 +192,7 @@ def train_run(method: str, task: str, seed: int, cfg: dict, encoders: Encoders, 
             curves["step"].append(step)
             curves["task"].append(value)
             curves["reg"].append(float(l2_term(decay)))
-            curves["lr"].append(opt.param_groups[0]["lr"])
+            curves["lr"].append(opt.param_groups[0]["lr"])  # the encoder's
             if reg == "term" and (step % cfg["ew_every"] == 0 or step == 1):
                 ew = opt.effective_weights()[1, : len(decay)].float()  # L_reg's weight per layer
                 curves["ew_step"].append(step)
