@@ -96,11 +96,12 @@ In a training loop (each point tested in ``tests/test_mtadam_practice.py`` and
   ``step(grads=...)`` alike. Every rank then runs the same update on the same numbers, so replicas
   stay bit-identical, and with mean-reduced losses on equal-sized per-rank batches the step is the
   one a single process would take on the union of the batches. The gradients are flattened into
-  buckets of at most ``bucket_cap_mb`` (per device and dtype) and all-reduced asynchronously: one
-  collective per bucket, plus one small one for the flags (which term reached which parameter on
-  any rank, which loss was non-finite on any rank). Volume: I |theta| numbers per step, I times
-  what Adam under ``DistributedDataParallel`` all-reduces (|theta|, one averaged gradient): with K
-  terms, K x Adam's all-reduce volume. ``distributed=False`` turns this off.
+  buckets of at most ``bucket_cap_mb`` (per device and dtype, filled term after term), and each
+  bucket's all-reduce starts asynchronously as soon as it is full, while the next term's backward
+  pass runs: one collective per bucket, plus one small one for the flags (which term reached
+  which parameter on any rank, which loss was non-finite on any rank). Volume: I |theta| numbers
+  per step, I times what Adam under ``DistributedDataParallel`` all-reduces (|theta|, one averaged
+  gradient): with K terms, K x Adam's all-reduce volume. ``distributed=False`` turns this off.
   ``DistributedDataParallel`` and MTAdam: DDP averages in hooks that fire when autograd accumulates
   into ``.grad``; ``torch.autograd.grad`` never does, so under DDP the per-term gradients are the
   rank's own and MTAdam's all-reduce is the only one (never twice). Wrapping the model in DDP is
@@ -397,13 +398,25 @@ class MTAdam(Optimizer):
                 "(load into a fresh MTAdam to change the number of terms)"
             )
 
-    def _grads_from_losses(self, losses, params, retain_graph: bool):
-        """Per-term gradients w.r.t. this optimizer's parameters only (never touches ``.grad``)."""
+    def _grads_from_losses(self, losses, params, retain_graph: bool, on_row=None):
+        """Per-term gradients w.r.t. this optimizer's parameters only (never touches ``.grad``).
+
+        ``on_row``: called with each term's gradients (over all parameters) as soon as they exist,
+        so that averaging term i over processes overlaps the backward pass of term i + 1; the rows
+        are then not kept (None is returned for each).
+        """
         num_terms = len(losses)
         trainable = [j for j, p in enumerate(params) if p.requires_grad]
         if not trainable:
             raise ValueError("none of this optimizer's parameters requires grad")
         tparams = [params[j] for j in trainable]
+
+        def full_row(row):  # over all parameters, None for those that do not require grad
+            full = [None] * len(params)
+            for j, g in zip(trainable, row):
+                full[j] = g
+            return full
+
         use_batched = self.grad_mode == "batched" or (
             self.grad_mode == "auto"
             and tparams[0].is_cuda
@@ -425,7 +438,13 @@ class MTAdam(Optimizer):
                         allow_unused=True,
                         is_grads_batched=True,
                     )
-                per_term = [[None if g is None else g[i] for g in gs] for i in range(num_terms)]
+                per_term = [
+                    full_row([None if g is None else g[i] for g in gs]) for i in range(num_terms)
+                ]
+                if on_row is not None:
+                    for row in per_term:
+                        on_row(row)
+                    per_term = [None] * num_terms
             except RuntimeError as err:
                 if self.grad_mode == "batched":
                     raise
@@ -448,14 +467,12 @@ class MTAdam(Optimizer):
                         raise ValueError(
                             f"loss term {i} does not depend on any parameter of this optimizer"
                         )
-                    per_term.append(list(gs))
-        grads = []
-        for row in per_term:
-            full = [None] * len(params)
-            for j, g in zip(trainable, row):
-                full[j] = g
-            grads.append(full)
-        return grads
+                    if on_row is None:
+                        per_term.append(full_row(gs))
+                    else:
+                        on_row(full_row(gs))  # its all-reduce runs during the next backward
+                        per_term.append(None)
+        return per_term
 
     def _check_grads(self, grads, params) -> list:
         if not isinstance(grads, (list, tuple)) or len(grads) == 0:
@@ -552,18 +569,26 @@ class MTAdam(Optimizer):
                 s = torch.tensor(scale, dtype=torch.float32, device=losses[0].device)
                 with torch.enable_grad():  # fp16 * fp32 0-dim -> fp32, as GradScaler does
                     losses = [loss * s for loss in losses]
-            grads = self._grads_from_losses(losses, params, retain_graph)  # lines 4-5
+            averager = None
+            if group is not None:  # average every term's gradient over the processes
+                averager = _TermAverager(params, group, int(self.bucket_cap_mb * 2**20))
+            grads = self._grads_from_losses(  # lines 4-5
+                losses, params, retain_graph, on_row=None if averager is None else averager.add
+            )
+            if averager is not None:
+                grads, loss_ok = averager.finish(loss_ok)
             own = True
         else:
             grads = self._check_grads(grads, params)
             num_terms = len(grads)
             self._check_num_terms(num_terms)
             ranks = self._check_ranks(ranks, num_terms)
-        if group is not None:  # average every term's gradient over the processes
-            grads, loss_ok = _all_reduce_terms(
-                grads, params, loss_ok, group, int(self.bucket_cap_mb * 2**20)
-            )
-            own = True
+            if group is not None:  # average every term's gradient over the processes
+                averager = _TermAverager(params, group, int(self.bucket_cap_mb * 2**20))
+                for row in grads:
+                    averager.add(row)
+                grads, loss_ok = averager.finish(None)
+                own = True
         if scale is not None:  # unscale (in place only on tensors this step created)
             flat = [g for row in grads for g in row if g is not None]
             if own:
@@ -916,65 +941,75 @@ def _run_eagerly(fn, *args):
     return torch.compiler.disable(fn, recursive=True)(*args)
 
 
-def _all_reduce_terms(grads, params, loss_ok, group, bucket_bytes: int):
-    """Average per-term gradients (and agree on None-ness and finite losses) over ``group``.
+class _TermAverager:
+    """Averages per-term gradients over a process group, term by term as they are computed.
 
-    Every (term, parameter) slot is packed, in a fixed order, into flat buckets of at most
-    ``bucket_bytes`` per (device, dtype) -- a zero where this rank has no gradient -- and all
-    buckets plus one small flag vector are all-reduced asynchronously (SUM), then waited for and
-    divided by the world size. Returns new gradients (views into the buckets; the caller's tensors
-    are not modified), ``None`` where no rank had a gradient, and the terms' loss finiteness on all
-    ranks together (``None`` if ``loss_ok`` is None).
+    :meth:`add` packs one term's gradients, in parameter order, into flat buckets of at most
+    ``bucket_bytes`` per (device, dtype) -- a zero where this rank has no gradient; a bucket fills
+    across terms, and its all-reduce (SUM) starts asynchronously as soon as it is full, so it runs
+    while the next term's backward pass does. :meth:`finish` starts the last buckets, all-reduces
+    the flags (which term reached which parameter on any rank, which term's loss was non-finite on
+    any rank), waits for the buckets and divides by the world size. The caller's tensors are never
+    modified (the buckets are copies). Every rank issues the same collectives in the same order.
     """
-    import torch.distributed as dist
 
-    world = dist.get_world_size(group)
-    num_terms, num_params = len(grads), len(params)
-    device0 = params[0].device
-    present = [[g is not None for g in row] for row in grads]
-    flags = torch.tensor(
-        [float(x) for row in present for x in row]
-        + ([] if loss_ok is None else (~loss_ok).float().cpu().tolist()),
-        dtype=torch.float32,
-    ).to(device0)
-    handles = [dist.all_reduce(flags, group=group, async_op=True)]
-    # slots in a fixed order: parameter by parameter, each term's gradient of it side by side
-    buckets, open_ = [], {}
-    for j, p in enumerate(params):
-        key = (p.device, p.dtype)
-        for i in range(num_terms):
-            cur = open_.get(key)
-            if cur is None or cur["bytes"] + p.numel() * p.element_size() > bucket_bytes:
-                if cur is not None and cur["slots"]:
-                    buckets.append(cur)
-                cur = open_[key] = {"slots": [], "bytes": 0, "dtype": p.dtype, "device": p.device}
-            cur["slots"].append((i, j))
-            cur["bytes"] += p.numel() * p.element_size()
-    buckets += [b for b in open_.values() if b["slots"]]
-    for b in buckets:
-        parts = []
-        for i, j in b["slots"]:
-            g = grads[i][j]
-            p = params[j]
-            parts.append(p.new_zeros(p.numel()) if g is None else g.reshape(-1).to(b["dtype"]))
-        b["flat"] = torch.cat(parts)
-        handles.append(dist.all_reduce(b["flat"], group=group, async_op=True))
-    for h in handles:
-        h.wait()
-    flags = flags.cpu()
-    anywhere = flags[: num_terms * num_params].view(num_terms, num_params) > 0
-    out = [[None] * num_params for _ in range(num_terms)]
-    for b in buckets:
-        b["flat"].div_(world)
-        offset = 0
-        for i, j in b["slots"]:
-            n = params[j].numel()
-            if anywhere[i, j]:
-                out[i][j] = b["flat"][offset : offset + n].view_as(params[j])
-            offset += n
-    if loss_ok is not None:
-        loss_ok = (flags[num_terms * num_params :] == 0).to(loss_ok.device)
-    return out, loss_ok
+    def __init__(self, params, group, bucket_bytes: int):
+        import torch.distributed as dist
+
+        self.dist, self.params, self.group, self.cap = dist, params, group, bucket_bytes
+        self.world = dist.get_world_size(group)
+        self.present = []  # per term: which parameters this rank has a gradient for
+        self.open = {}  # (device, dtype) -> (slots [(term, param)], tensors, bytes)
+        self.pending = []  # (slots, flat bucket, async handle)
+
+    def _launch(self, key) -> None:
+        slots, parts, _ = self.open.pop(key)
+        flat = torch.cat(parts)
+        self.pending.append(
+            (slots, flat, self.dist.all_reduce(flat, group=self.group, async_op=True))
+        )
+
+    def add(self, row) -> None:
+        i = len(self.present)
+        self.present.append([g is not None for g in row])
+        for j, (p, g) in enumerate(zip(self.params, row)):
+            key, size = (p.device, p.dtype), p.numel() * p.element_size()
+            if key in self.open and self.open[key][2] + size > self.cap:
+                self._launch(key)  # full: its all-reduce starts now
+            slots, parts, used = self.open.setdefault(key, ([], [], 0))
+            slots.append((i, j))
+            parts.append(p.new_zeros(p.numel()) if g is None else g.reshape(-1).to(p.dtype))
+            self.open[key] = (slots, parts, used + size)
+        for key in list(self.open):  # start now what the next term's first slot would overflow
+            first = next(p for p in self.params if (p.device, p.dtype) == key)
+            if self.open[key][2] + first.numel() * first.element_size() > self.cap:
+                self._launch(key)
+
+    def finish(self, loss_ok):
+        """The averaged gradients (None where no rank had one) and the terms' finite losses."""
+        for key in list(self.open):
+            self._launch(key)
+        num_terms, num_params = len(self.present), len(self.params)
+        bad_loss = [] if loss_ok is None else (~loss_ok).float().cpu().tolist()
+        flags = torch.tensor(
+            [float(x) for row in self.present for x in row] + bad_loss, dtype=torch.float32
+        ).to(self.params[0].device)
+        self.dist.all_reduce(flags, group=self.group)
+        flags = flags.cpu()
+        anywhere = flags[: num_terms * num_params].view(num_terms, num_params) > 0
+        out = [[None] * num_params for _ in range(num_terms)]
+        for slots, flat, handle in self.pending:
+            handle.wait()
+            flat.div_(self.world)
+            offset = 0
+            for i, j in slots:
+                n = self.params[j].numel()
+                if anywhere[i, j]:
+                    out[i][j] = flat[offset : offset + n].view_as(self.params[j])
+                offset += n
+        if loss_ok is not None:
+            loss_ok = (flags[num_terms * num_params :] == 0).to(loss_ok.device)
+        return out, loss_ok
 
 
 class LossScaler:

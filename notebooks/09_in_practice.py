@@ -449,8 +449,9 @@ print("per layer, last step:\n", opt.grad_norms(per_layer=True))
 # `process_group=` for another group, `distributed=False` to turn it off). Every rank then takes
 # the same step on the same numbers, so the replicas stay identical, and with mean-reduced terms on
 # equal-sized shards the step is the one a single process would take on the union of the shards.
-# The gradients are flattened into buckets (25 MB by default, as DDP's) and all-reduced
-# asynchronously: one collective per bucket plus one small one for per-term flags.
+# The gradients are flattened into buckets (25 MB by default, as DDP's), filled term after term;
+# each bucket's all-reduce starts asynchronously as soon as it is full, while the next term's
+# backward pass runs: one collective per bucket plus one small one for per-term flags.
 #
 # **Communication.** A step all-reduces $I\,|\theta|$ numbers: each term's gradient. Adam under
 # `DistributedDataParallel` all-reduces one gradient, $|\theta|$ numbers. With $I$ terms MTAdam

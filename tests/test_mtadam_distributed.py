@@ -110,10 +110,11 @@ def worker(rank, tmp):
     model = make_model()
     opt = MTAdam(model.parameters(), lr=1e-2, process_group=alone)
     out["alone"] = train(model, opt, batches)
-    # the model wrapped in DistributedDataParallel
+    # the model wrapped in DistributedDataParallel; buckets of ~1.7 terms (1,048 bytes a term),
+    # so that buckets span terms and start during the next term's backward pass
     model = make_model()
     ddp = nn.parallel.DistributedDataParallel(model)
-    opt = MTAdam(ddp.parameters(), lr=1e-2)
+    opt = MTAdam(ddp.parameters(), lr=1e-2, bucket_cap_mb=1800 / 2**20)
     params = list(ddp.parameters())
     for x, y in batches:
         opt.step(terms(ddp(x), y, model))
