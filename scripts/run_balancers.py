@@ -8,7 +8,8 @@
   records under ``balancers/``), seed by seed.
 * ``mnist`` / ``pix2pix``: each chapter's ``BALANCER_METHODS`` through its own ``run_all`` (records
   in that chapter's folder), seed by seed (MNIST: the paper's draw first, then the script's).
-* ``cost``: seconds per training step and optimizer state of every method on MNIST and pix2pix,
+* ``cost``: CPU seconds per training step (one thread; a busy machine slows wall time, not this)
+  and optimizer state of every method on MNIST and pix2pix,
   measured side by side in one process (a short run of each, interleaved, ``--repeats`` times):
   one record per bench, ``balancers/cost-<bench>``.
 
@@ -102,12 +103,12 @@ def cost_pix2pix(profile, repeats: int, steps: int = 8) -> dict:
             opt_d = make_optimizer(d.pop("name"), D.parameters(), **d)
             t_all, t_g = [], []
             for batch in setup.batches(torch.Generator().manual_seed(0)):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 cache = setup.forward(batch)
                 discriminator_step(setup, opt_d, batch, cache)
-                t1 = time.perf_counter()
+                t1 = time.process_time()
                 generator_step(setup, opt_g, multi, batch, cache, list(spec["lambdas"]))
-                t2 = time.perf_counter()
+                t2 = time.process_time()
                 t_all.append(t2 - t0)
                 t_g.append(t2 - t1)
             out[m]["sec_per_step"].append(statistics.median(t_all[1:]))

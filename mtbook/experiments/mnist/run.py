@@ -53,7 +53,8 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
     Same seed = same class weights, same initial network, same batch order for every method.
     ``method``: a row of Table 1, an ablation variant of MTAdam (``spec.ABLATION_METHODS``) or a
     balancer (``spec.BALANCER_METHODS``: Adam stepping through :class:`mtbook.core.balancers.
-    Balanced`). Metrics also hold ``sec_per_step`` (training steps only) and ``state_bytes``.
+    Balanced`). Metrics also hold ``sec_per_step`` (CPU seconds of the training steps only) and
+    ``state_bytes`` (:func:`mtbook.core.balancers.state_bytes`).
     """
     spec = method_spec(method)
     balancer = spec.get("balancer")
@@ -111,7 +112,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
         for s in range(0, n, bs):
             idx = order[s : s + bs].to(dev)
             x, y = data.x_train[idx], data.y_train[idx]
-            t0 = time.perf_counter()
+            t0 = time.process_time()  # CPU seconds: comparable between runs on a busy machine
             if balancer and balancer["method"] in JACOBIAN:  # every term's full gradient
                 grads, terms = per_term_grads(model, x, y, weights, params)
                 opt.step(grads=grads, values=terms)
@@ -134,7 +135,7 @@ def train_run(method: str, draw: str, seed: int, data: MNISTData, cfg: dict, pro
                 opt.step()
                 loss_value = float(loss.detach())
                 terms = terms.detach()
-            step_time += time.perf_counter() - t0
+            step_time += time.process_time() - t0
             step += 1
             if not math.isfinite(loss_value):
                 diverged = True
