@@ -176,7 +176,7 @@ print(
 )
 
 # %% [markdown]
-# ```{admonition} Deviation: a small SRGAN, briefly trained (T91 + BSD200 at `cpu`, DIV2K at `full`)
+# ```{admonition} Deviation: a small SRGAN, briefly trained (T91 + BSD200 at cpu, DIV2K at full)
 # :class: deviation
 # :name: dev-srgan-sizes
 #
