@@ -8,6 +8,15 @@ Rows whose record exists (with the same config) are skipped; a row that was inte
 from its latest per-epoch checkpoint (under $MTADAM_CACHE/checkpoints/<profile>/cyclegan/),
 Hyperband trial by trial. Runs go seed by seed, the three rows of the curves first (Adam-suboptimal,
 MTAdam-suboptimal, Adam-prescribed), so a partial run still gives the chapter's main contrast.
+
+On several GPUs, machines or Colab sessions, run the same command on each with one sweep database
+(``MTADAM_SWEEP``; book/sweeps.md): every run (row x seed) is done once, by whichever worker is
+free, and a worker with no run left to take joins the Hyperband rows that others hold, taking their
+trials one by one; every worker ends with every record and the Hyperband rows' samples. Seed
+by seed, as above::
+
+    MTADAM_SWEEP=postgresql://user:password@host:5432/db MTADAM_PROFILE=full \\
+        CUDA_VISIBLE_DEVICES=0 python scripts/run_cyclegan.py --methods hyperband
 """
 
 from __future__ import annotations

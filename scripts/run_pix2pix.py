@@ -8,6 +8,14 @@ Rows whose record exists (with the same config) are skipped; a row that was inte
 from its latest per-epoch checkpoint (under $MTADAM_CACHE/checkpoints/<profile>/pix2pix/), Hyperband
 trial by trial. The default order runs the three rows of the curves first (Adam-equal, MTAdam-equal,
 Adam-prescribed), so a partial run still gives the chapter's figures.
+
+On several GPUs, machines or Colab sessions, run the same command on each with one sweep database
+(``MTADAM_SWEEP``; book/sweeps.md): every run (row x seed) is done once, by whichever worker is
+free, and a worker with no run left to take joins the Hyperband rows that others hold, taking their
+trials one by one; every worker ends with every record and the Hyperband rows' samples::
+
+    MTADAM_SWEEP=postgresql://user:password@host:5432/db MTADAM_PROFILE=full \\
+        CUDA_VISIBLE_DEVICES=0 python scripts/run_pix2pix.py --methods hyperband
 """
 
 from __future__ import annotations

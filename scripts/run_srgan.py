@@ -7,6 +7,15 @@
 Seed by seed (all Table 6 rows, then the six motivation runs), so a partial run still gives every
 row and both panels with fewer seeds. Runs whose record exists (same config) are skipped; an
 interrupted run resumes from its latest per-epoch checkpoint (under $MTADAM_CACHE/checkpoints/).
+
+On several GPUs, machines or Colab sessions, run the same command on each with one sweep database
+(``MTADAM_SWEEP``; book/sweeps.md): every run (row x seed) is done once, by whichever worker is
+free, and a worker with no run left to take joins the Hyperband rows that others hold, taking their
+trials one by one; every worker ends with every record and the Hyperband rows' samples. Seed
+by seed: the workers finish one seed together before the next::
+
+    MTADAM_SWEEP=postgresql://user:password@host:5432/db MTADAM_PROFILE=full \\
+        CUDA_VISIBLE_DEVICES=0 python scripts/run_srgan.py --methods hyperband
 """
 
 from __future__ import annotations

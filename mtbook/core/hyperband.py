@@ -50,7 +50,8 @@ def search(
     workers (``python -m mtbook.core.sweep_cli hyperband``) may join: this process then runs
     trials until none is left, waits for the others' and returns every trial (``result`` of
     another worker's trial is what JSON kept of it). One worker on a database gives the same
-    trials as in memory.
+    trials as in memory, whatever the ``study_name``: each trial's bracket is drawn from the seed
+    and its number.
     """
     import optuna
 
@@ -67,7 +68,8 @@ def search(
         storage = sweeps.open_storage(storage)
     study = sweeps.hyperband_study(
         storage,
-        study_name or f"hyperband-lambda-seed{seed}",  # the name also picks each trial's bracket
+        study_name or f"hyperband-lambda-seed{seed}",
+        bracket_key=f"hyperband-lambda-seed{seed}",  # the brackets of the one-process search
         n_trials=n_trials,
         max_epochs=max_epochs,
         seed=seed,

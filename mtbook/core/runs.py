@@ -12,7 +12,9 @@
   default file) the jobs are trials of one Optuna study (:mod:`mtbook.core.sweeps`): every process
   that runs the same grid -- on this machine or another -- takes jobs until none is left, so each
   job is done once; each job's record goes into the database, and every process ends with all the
-  records (those done elsewhere are written here as they were saved there).
+  records (those done elsewhere are written here as they were saved there). A *shared* job is a
+  sweep itself (a Hyperband row, :mod:`mtbook.gan.hyperband_row`): one worker claims it, and every
+  worker that has no job left to claim joins it instead of waiting.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def run_grid(
     verbose: bool = True,
     after_save: Callable[[dict], None] | None = None,
     sweep: str | None = None,
+    shared: Callable[[dict], bool] | None = None,
 ) -> list[dict]:
     """Run every job that has no matching record; return all their records in job order.
 
@@ -94,7 +97,11 @@ def run_grid(
     returns ``dict(metrics, curves, extra)`` (it may advance ``bar`` by ``total_units(job)``).
     ``after_save(job)`` runs once a job's record is written (e.g. to delete its checkpoints).
     ``sweep``: share the jobs with other processes through that storage (default
-    ``$MTADAM_SWEEP``; unset: this process runs them all, as before).
+    ``$MTADAM_SWEEP``; unset: this process runs them all, as before). In a sweep, ``run`` gets
+    the job with ``sweep`` (the storage) added, and ``shared(job)`` True marks a job whose run is
+    itself a sweep in that storage (a Hyperband row's trials): a worker with no job left to claim
+    calls ``run(job, bar)`` on such a job that another worker holds, to help with its trials (it
+    writes no record of it: the holder's record comes from the database at the end).
     """
     from tqdm import tqdm  # plain bar: no ipywidgets warning in stored notebook outputs
 
@@ -104,7 +111,9 @@ def run_grid(
     jobs = list(jobs)
     sweep = sweep or os.environ.get(STORAGE_ENV)
     if sweep and jobs:
-        return _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after_save)
+        return _run_grid_sweep(
+            jobs, run, sweep, desc, total_units, profile, verbose, after_save, shared
+        )
     stored = [
         matching_record(j["experiment"], j["method"], j["seed"], j["config"], profile) for j in jobs
     ]
@@ -138,7 +147,7 @@ def run_grid(
     return out
 
 
-def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after_save):
+def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after_save, shared):
     """:func:`run_grid` through an Optuna study that other processes share (one trial per job)."""
     from optuna.trial import TrialState
     from tqdm import tqdm
@@ -178,7 +187,7 @@ def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after
                 job["method"],
                 job["seed"],
                 job["config"],
-                lambda: ran.append(1) or run(job, bar),
+                lambda: ran.append(1) or run(dict(job, sweep=sweep), bar),
                 profile,
             )
         except KeyboardInterrupt:
@@ -194,7 +203,25 @@ def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after
         trial.set_user_attr("ran", bool(ran))  # False: an existing record was uploaded
         study.tell(trial, 0.0)
 
-    sweeps.work(study, storage, run_trial)
+    joined = set()
+
+    def join_shared() -> bool:
+        """Help with a shared job another worker holds (its trials); True if there was one."""
+        if shared is None:
+            return False
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            i = int(t.user_attrs["index"])
+            if i in joined or not shared(jobs[i]):
+                continue
+            joined.add(i)
+            bar.set_postfix_str(f"joined {jobs[i]['method']} seed {jobs[i]['seed']}")
+            run(dict(jobs[i], sweep=sweep), bar)  # returns once that job's own sweep is finished
+            if after_save is not None:
+                after_save(jobs[i])  # e.g. this worker's checkpoints of its trials
+            return True
+        return False
+
+    sweeps.work(study, storage, run_trial, idle=join_shared)
     bar.close()
     final = sweeps.final_trials(study)
     out = []

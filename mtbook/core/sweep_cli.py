@@ -1,10 +1,13 @@
 """The sweep worker's command line: ``python -m mtbook.core.sweep_cli <command> ...``.
 
-Start the same command on every GPU, machine or Colab session; each is one worker of the study::
+Start the same command on every GPU, machine or Colab session; each is one worker of the study.
+A chapter's table, its Hyperband rows' trials included, is shared by its runner itself
+(``MTADAM_SWEEP=URL MTADAM_PROFILE=full python scripts/run_pix2pix.py --methods hyperband`` on
+every GPU; :mod:`mtbook.gan.hyperband_row`). Here::
 
-    # a Hyperband search over lambda, 40 trials shared by all workers
+    # a Hyperband search over lambda with your training function, 40 trials shared by all workers
     CUDA_VISIBLE_DEVICES=0 python -m mtbook.core.sweep_cli hyperband --storage URL \\
-        --study my-search --train mypackage.train:trial --trials 40 --max-epochs 200 --seed 0
+        --study my-search --train mtbook.core.sweep_cli:toy_train --trials 40 --max-epochs 200
     # the run grid (methods x seeds) of a chapter: each job done once, by whichever worker is free
     CUDA_VISIBLE_DEVICES=1 MTADAM_PROFILE=full \\
         python -m mtbook.core.sweep_cli grid pix2pix --storage URL

@@ -18,9 +18,12 @@ its trials until none is left:
 * **Hyperband's lambdas are drawn before any worker starts** (:func:`presample_lambdas`): the values
   Optuna's ``RandomSampler(seed)`` gives a one-process study, trial by trial. With the sampler in
   the loop, which lambda a trial gets would depend on which worker asked first; enqueued, the set of
-  lambdas (and each trial's number) is the same for 1 or 40 workers. What does still depend on
-  scheduling with several workers is *pruning*: successive halving compares a trial with the trials
-  of its bracket that have reported by then. One worker reproduces the in-memory search exactly.
+  lambdas (and each trial's number) is the same for 1 or 40 workers. So is each trial's Hyperband
+  bracket: it is drawn from a key and the trial's slot (:func:`slot_hyperband_pruner`), not from
+  the study's name and Optuna's trial number, so a study under any name, and a retried trial, keep
+  the brackets of the one-process search. What does still depend on scheduling with several
+  workers is *pruning*: successive halving compares a trial with the trials of its bracket that
+  have reported by then. One worker reproduces the in-memory search exactly.
 * **A killed worker.** A running trial sends a heartbeat every ``heartbeat_interval`` seconds; one
   silent for ``grace_period`` is failed by the next worker that looks (Optuna's
   ``fail_stale_trials``) and put back in the queue as a new WAITING trial with the same parameters
@@ -330,11 +333,21 @@ def final_trials(study) -> dict:
     return out
 
 
-def work(study, storage, run_trial: Callable, *, poll: float = 1.0, worker: str | None = None):
+def work(
+    study,
+    storage,
+    run_trial: Callable,
+    *,
+    poll: float = 1.0,
+    worker: str | None = None,
+    idle: Callable[[], bool] | None = None,
+):
     """Claim and run trials until the study is finished; ``run_trial(trial)`` tells the result.
 
     Returns the slots this worker ran. While other workers' trials run, it waits (polling), so a
-    trial whose worker dies is retried by a survivor.
+    trial whose worker dies is retried by a survivor. ``idle()``, when given, is called instead of
+    waiting while there is nothing to claim: it may help with the running trials (a run grid's
+    worker joins a Hyperband row's trials) and returns True if it did something.
     """
     done = []
     while True:
@@ -342,7 +355,8 @@ def work(study, storage, run_trial: Callable, *, poll: float = 1.0, worker: str 
         if trial is None:
             if finished(study):
                 return done
-            time.sleep(poll)
+            if idle is None or not idle():
+                time.sleep(poll)
             continue
         with heartbeat(storage, trial):
             try:
@@ -365,6 +379,33 @@ def presample_lambdas(n_trials: int, seed: int, low: float, high: float) -> list
     return [float(sampler.sample_independent(None, None, "lam", dist)) for _ in range(n_trials)]
 
 
+def slot_hyperband_pruner(bracket_key: str, **kw):
+    """Optuna's ``HyperbandPruner`` whose trial goes to the bracket that Optuna would give trial
+    number ``slot`` of a study named ``bracket_key`` (the crc32 of ``"<name>_<number>"``): in one
+    process (slot = number, name = key) the same brackets as Optuna's; under another study name,
+    and for a retried trial (a new number, the same slot), still the same."""
+    import binascii
+
+    import optuna
+
+    class SlotHyperbandPruner(optuna.pruners.HyperbandPruner):
+        def _get_bracket_id(self, study, trial) -> int:
+            if len(self._pruners) == 0:
+                return 0
+            slot = trial.user_attrs.get("index", trial.number)
+            n = (
+                binascii.crc32(f"{bracket_key}_{slot}".encode())
+                % self._total_trial_allocation_budget
+            )
+            for bracket_id, budget in enumerate(self._trial_allocation_budgets):
+                n -= budget
+                if n < 0:
+                    return bracket_id
+            raise AssertionError("unreachable: the budgets add up to the total")
+
+    return SlotHyperbandPruner(**kw)
+
+
 def hyperband_study(
     storage,
     study_name: str,
@@ -376,8 +417,12 @@ def hyperband_study(
     high: float,
     reduction_factor: int = 3,
     min_epochs: int = 1,
+    bracket_key: str | None = None,
 ):
-    """Create (enqueuing every trial's lambda) or join the Hyperband study ``study_name``."""
+    """Create (enqueuing every trial's lambda) or join the Hyperband study ``study_name``.
+
+    ``bracket_key`` (default: ``study_name``) draws each slot's bracket
+    (:func:`slot_hyperband_pruner`)."""
     import optuna
 
     if n_trials < 1:
@@ -387,8 +432,12 @@ def hyperband_study(
     if not (1 <= min_epochs <= max_epochs):
         raise ValueError(f"need 1 <= min_epochs <= max_epochs, got {min_epochs}, {max_epochs}")
 
-    pruner = optuna.pruners.HyperbandPruner(
-        min_resource=min_epochs, max_resource=max_epochs, reduction_factor=reduction_factor
+    bracket_key = bracket_key or study_name
+    pruner = slot_hyperband_pruner(
+        bracket_key,
+        min_resource=min_epochs,
+        max_resource=max_epochs,
+        reduction_factor=reduction_factor,
     )
     spec = dict(
         kind="hyperband",
@@ -399,6 +448,7 @@ def hyperband_study(
         high=high,
         reduction_factor=reduction_factor,
         min_epochs=min_epochs,
+        brackets=bracket_key,
     )
 
     def enqueue(study):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ... import gan
@@ -19,6 +18,7 @@ from ...core.profiles import device as default_device
 from ...core.profiles import get_profile
 from ...core.records import results_dir
 from ...core.runs import matching_record, run_grid
+from ...gan import hyperband_row
 from .measures import evaluate_split, identity_metrics, side_metrics, translate  # noqa: F401
 from .model import build_models, load_data, make_setup
 from .spec import EXPERIMENT, METHODS, TASKS, TERM_NAMES, config, experiment_name, term_weights
@@ -135,28 +135,27 @@ def _record(res: dict, extra: dict | None = None) -> dict:
 
 
 def _save_samples(profile, method, seed, samples, experiment=EXPERIMENT):
-    path = samples_path(profile, method, seed, experiment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **samples)
+    hyperband_row.save_npz(samples_path(profile, method, seed, experiment), **samples)
 
 
 def hyperband_objective(cfg: dict) -> str:
     return "val FID" if (fid_status()[0] and cfg.get("fid_per_epoch")) else "val L1"
 
 
-def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
+def run_hyperband(
+    cfg: dict, data: dict, seed: int, profile: str, progress=None, sweep: str | None = None
+) -> dict:
     """Optuna Hyperband over lambda2 (lambda1 = 1, identity = lambda2 / 2); the best trial's test
     metrics and all trials. Objective: the mean over both sides of validation FID (paper) or, where
-    FID is not available, of the paper-style L1."""
+    FID is not available, of the paper-style L1. ``sweep`` (default ``$MTADAM_SWEEP``): a database
+    the row's trials are shared through (:mod:`mtbook.gan.hyperband_row`)."""
     objective = hyperband_objective(cfg)
     key = "FID" if objective == "val FID" else "L1"
-    full = {}
     spec = METHODS["hyperband"]
+    exp = experiment_name(cfg)
 
-    def train_fn(lam, number, report):
-        ckpt = checkpoint_dir(
-            profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}", experiment_name(cfg)
-        )
+    def train(lam, number, report):
+        ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}", exp)
         weights = term_weights(spec["lambdas"][0], lam, spec["lambdas"][2])
         score = lambda val: 0.5 * (val[f"{key}-A"] + val[f"{key}-B"])  # noqa: E731
         res = train_one(
@@ -170,38 +169,23 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
             progress,
             epoch_callback=lambda epoch, val: report(epoch, score(val)),
         )
-        full[number] = res
-        return dict(value=score(res["curves"]["val"][-1]), test=res["test"])
+        return dict(value=score(res["curves"]["val"][-1]), test=res["test"], full=res)
 
-    study = search(
-        train_fn,
+    return hyperband_row.run_row(
+        train,
+        search=search,
+        record=_record,
+        save_samples=lambda res: _save_samples(profile, "hyperband", seed, res["samples"], exp),
+        chosen="chosen_lambda2",
+        objective=objective,
         n_trials=cfg["hb_trials"],
         max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
         seed=seed,
+        experiment=exp,
+        profile=profile,
+        row=dict(run_config("hyperband", cfg), objective=objective),
+        sweep=sweep,
     )
-    best = study["best"]
-    res = full[best["number"]]
-    _save_samples(profile, "hyperband", seed, res["samples"], experiment_name(cfg))
-    out = _record(
-        res,
-        dict(
-            settings=study["settings"],
-            objective=objective,
-            trials=[
-                dict(
-                    number=t["number"],
-                    lam=t["lam"],
-                    state=t["state"],
-                    epochs=t["epochs"],
-                    values=t["values"],
-                    test=(t["result"] or {}).get("test"),
-                )
-                for t in study["trials"]
-            ],
-        ),
-    )
-    out["metrics"].update(chosen_lambda2=best["lam"], best_trial=best["number"])
-    return out
 
 
 def jobs(cfg: dict, methods=None) -> list[dict]:
@@ -247,7 +231,7 @@ def run_all(
         data = state["data"]
         m, seed = job["method"], job["seed"]
         if m == "hyperband":
-            rec = run_hyperband(cfg, data, seed, profile)
+            rec = run_hyperband(cfg, data, seed, profile, sweep=job.get("sweep"))
         else:
             spec = METHODS[m]
             res = train_one(
@@ -271,6 +255,7 @@ def run_all(
         desc=f"{experiment_name(cfg)} {profile} (runs)",
         profile=profile,
         verbose=verbose,
+        shared=lambda j: j["method"] == "hyperband",  # its trials: every idle worker joins
     )
     if verbose and time.time() - t0 > 60:
         print(f"cyclegan {profile}: {len(recs)} records in {time.time() - t0:.0f} s")

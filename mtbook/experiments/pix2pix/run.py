@@ -6,7 +6,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ... import gan
@@ -18,6 +17,7 @@ from ...core.profiles import device as default_device
 from ...core.profiles import get_profile
 from ...core.records import results_dir
 from ...core.runs import run_grid
+from ...gan import hyperband_row
 from .model import TERM_NAMES, build_models, load_data, make_setup
 from .spec import METHODS, PRESCRIBED, config, experiment_name, method_spec
 
@@ -148,25 +148,25 @@ def _record(res: dict, extra: dict | None = None) -> dict:
 
 
 def _save_samples(profile, method, seed, samples, experiment):
-    path = samples_path(profile, method, seed, experiment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **samples)
+    hyperband_row.save_npz(samples_path(profile, method, seed, experiment), **samples)
 
 
 def hyperband_objective(cfg: dict) -> str:
     return "val FID" if (fid_status()[0] and cfg.get("fid_per_epoch")) else "val L1"
 
 
-def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
+def run_hyperband(
+    cfg: dict, data: dict, seed: int, profile: str, progress=None, sweep: str | None = None
+) -> dict:
     """Optuna Hyperband over lambda2 (lambda1 = 100);
-    the best trial's test metrics and all trials."""
+    the best trial's test metrics and all trials. ``sweep`` (default ``$MTADAM_SWEEP``): a
+    database the row's trials are shared through (:mod:`mtbook.gan.hyperband_row`)."""
     exp = experiment_name(cfg)
     objective = hyperband_objective(cfg)
     key = "FID" if objective == "val FID" else "L1"
-    full = {}
     beta1 = METHODS["hyperband"]["beta1"]
 
-    def train_fn(lam, number, report):
+    def train(lam, number, report):
         ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}", exp)
         res = train_one(
             "adam",
@@ -179,38 +179,23 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
             progress,
             epoch_callback=lambda epoch, val: report(epoch, val[key]),
         )
-        full[number] = res
-        return dict(value=res["curves"]["val"][-1][key], test=res["test"])
+        return dict(value=res["curves"]["val"][-1][key], test=res["test"], full=res)
 
-    study = search(
-        train_fn,
+    return hyperband_row.run_row(
+        train,
+        search=search,
+        record=_record,
+        save_samples=lambda res: _save_samples(profile, "hyperband", seed, res["samples"], exp),
+        chosen="chosen_lambda2",
+        objective=objective,
         n_trials=cfg["hb_trials"],
         max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
         seed=seed,
+        experiment=exp,
+        profile=profile,
+        row=dict(run_config("hyperband", cfg), objective=objective),
+        sweep=sweep,
     )
-    best = study["best"]
-    res = full[best["number"]]
-    _save_samples(profile, "hyperband", seed, res["samples"], exp)
-    out = _record(
-        res,
-        dict(
-            settings=study["settings"],
-            objective=objective,
-            trials=[
-                dict(
-                    number=t["number"],
-                    lam=t["lam"],
-                    state=t["state"],
-                    epochs=t["epochs"],
-                    values=t["values"],
-                    test=(t["result"] or {}).get("test"),
-                )
-                for t in study["trials"]
-            ],
-        ),
-    )
-    out["metrics"].update(chosen_lambda2=best["lam"], best_trial=best["number"])
-    return out
 
 
 def jobs(cfg: dict, methods=None) -> list[dict]:
@@ -245,7 +230,7 @@ def run_all(
         data = state["data"]
         m, seed, exp = job["method"], job["seed"], job["experiment"]
         if m == "hyperband":
-            return run_hyperband(cfg, data, seed, profile, bar)
+            return run_hyperband(cfg, data, seed, profile, bar, sweep=job.get("sweep"))
         spec = method_spec(m)
         res = train_one(
             spec["optimizer"],
@@ -282,6 +267,7 @@ def run_all(
         profile=profile,
         verbose=verbose,
         after_save=after_save,
+        shared=lambda j: j["method"] == "hyperband",  # its trials: every idle worker joins
     )
     if verbose and time.time() - t0 > 60:
         print(f"pix2pix {profile}: {len(recs)} records in {time.time() - t0:.0f} s")

@@ -22,6 +22,7 @@ from ...core.profiles import device as default_device
 from ...core.profiles import get_profile
 from ...core.records import results_dir
 from ...core.runs import matching_record, run_grid
+from ...gan import hyperband_row
 from . import model as M
 from .spec import (
     EXPERIMENT,
@@ -161,9 +162,7 @@ def _record(res: dict, extra: dict | None = None) -> dict:
 
 
 def _save_samples(profile: str, method: str, seed: int, samples: np.ndarray):
-    path = samples_path(profile, method, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, output=samples)
+    hyperband_row.save_npz(samples_path(profile, method, seed), output=samples)
 
 
 def bicubic_record(cfg: dict, data: dict, profile: str) -> dict:
@@ -182,11 +181,14 @@ def hyperband_objective(cfg: dict) -> str:
     return f"-{VAL_SET} SSIM (Y)"
 
 
-def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None) -> dict:
-    """Optuna Hyperband over lambda = lambda2 = lambda3 (lambda1 = 1): best trial, all trials."""
-    full = {}
+def run_hyperband(
+    cfg: dict, data: dict, seed: int, profile: str, progress=None, sweep: str | None = None
+) -> dict:
+    """Optuna Hyperband over lambda = lambda2 = lambda3 (lambda1 = 1): best trial, all trials.
+    ``sweep`` (default ``$MTADAM_SWEEP``): a database the row's trials are shared through
+    (:mod:`mtbook.gan.hyperband_row`)."""
 
-    def train_fn(lam, number, report):
+    def train(lam, number, report):
         ckpt = checkpoint_dir(profile, f"hyperband__seed{seed}/trial{number:03d}_lam{lam:.6g}")
         res = train_one(
             "adam",
@@ -198,40 +200,25 @@ def run_hyperband(cfg: dict, data: dict, seed: int, profile: str, progress=None)
             progress=progress,
             epoch_callback=lambda epoch, val: report(epoch, -val["SSIM"]),
         )
-        full[number] = res
-        return dict(value=-res["curves"]["val"][-1]["SSIM"], test=res["metrics"])
+        return dict(value=-res["curves"]["val"][-1]["SSIM"], test=res["metrics"], full=res)
 
-    study = search(
-        train_fn,
+    return hyperband_row.run_row(
+        train,
+        search=search,
+        record=_record,
+        save_samples=lambda res: _save_samples(profile, "hyperband", seed, res["samples"]),
+        chosen="chosen_lambda",
+        objective=hyperband_objective(cfg),
         n_trials=cfg["hb_trials"],
         max_epochs=cfg["epochs"] + cfg.get("epochs_decay", 0),
         seed=seed,
+        experiment=EXPERIMENT,
+        profile=profile,
+        row=run_config("hyperband", cfg),
+        sweep=sweep,
         low=cfg["hb_low"],
         high=cfg["hb_high"],
     )
-    best = study["best"]
-    res = full[best["number"]]
-    _save_samples(profile, "hyperband", seed, res["samples"])
-    out = _record(
-        res,
-        dict(
-            settings=study["settings"],
-            objective=hyperband_objective(cfg),
-            trials=[
-                dict(
-                    number=t["number"],
-                    lam=t["lam"],
-                    state=t["state"],
-                    epochs=t["epochs"],
-                    values=t["values"],
-                    test=(t["result"] or {}).get("test"),
-                )
-                for t in study["trials"]
-            ],
-        ),
-    )
-    out["metrics"].update(chosen_lambda=best["lam"], best_trial=best["number"])
-    return out
 
 
 def _common(cfg: dict) -> dict:
@@ -330,7 +317,7 @@ def run_all(
         if m == "bicubic":
             return bicubic_record(cfg, data, profile)
         if m == "hyperband":
-            return run_hyperband(cfg, data, seed, profile, bar)
+            return run_hyperband(cfg, data, seed, profile, bar, sweep=job.get("sweep"))
         spec = METHODS[m]
         res = train_one(
             spec["optimizer"],
@@ -355,6 +342,7 @@ def run_all(
         total_units=lambda j: units.get(j["method"], per_run),
         profile=profile,
         verbose=verbose,
+        shared=lambda j: j["method"] == "hyperband",  # its trials: every idle worker joins
     )
 
 
