@@ -227,9 +227,10 @@ plt.show()
 # * **GradNorm** and **DWA** reweight relative to the terms' *rates* of training; a constant factor on
 #   a term is invisible to the rates, so nothing corrects it (GradNorm's norm equalisation does, but
 #   only as fast as its $w$ learns, and its $w$ are renormalised to sum to 2).
-# * **PCGrad, MGDA, UPGrad** resolve *conflicts* between gradient directions; with the L1 gradient
-#   1000 times longer, PCGrad's sum stays dominated by it, and MGDA's minimum-norm point is dominated
-#   by the *short* one (so it swings the other way).
+# * **PCGrad, MGDA, UPGrad** resolve *conflicts* between gradient directions, not scales. Where the
+#   two gradients do not conflict (on this toy both pull $w$ towards $(a, b)$ most of the time),
+#   PCGrad and UPGrad are the plain sum, i.e. Adam; MGDA's minimum-norm point leans towards the
+#   *short* gradient instead, so it swings the other way.
 
 # %% [markdown]
 # (bal-mnist)=

@@ -25,6 +25,8 @@ from .toy import invariance
 NOT_RUN = "not run yet at {profile}"
 INVARIANT_BELOW = 1e-3  # a trajectory moved by less than this (relative) counts as invariant
 COLORS = {"adam": "tab:red", "mtadam": "tab:blue", "adam_equal": "tab:green"}
+PALETTE = ["tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive"]
+PALETTE += ["tab:cyan", "black"]  # the balancers, in METHODS order (never Adam's or MTAdam's)
 PIX2PIX_METRICS = [("L1", 2), ("L2", 0), ("NMSE", 3), ("PSNR", 2), ("SSIM", 3)]
 
 
@@ -84,7 +86,6 @@ def toy_weights_figure(toy_records: dict, seed: int = 0, methods=TOY_METHODS):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(C_VALUES), figsize=(11, 4), sharey=True)
-    cmap = plt.get_cmap("tab10")
     for ax, c in zip(axes, C_VALUES):
         for k, m in enumerate(methods):
             rec = toy_records.get((m, c, seed))
@@ -97,7 +98,7 @@ def toy_weights_figure(toy_records: dict, seed: int = 0, methods=TOY_METHODS):
                 rec["curves"]["step"],
                 ratio,
                 label=LABELS[m].split(" — ")[0],
-                color=COLORS.get(m, cmap(k % 10)),
+                color=COLORS.get(m) or PALETTE[(k - 2) % len(PALETTE)],
                 lw=2.2 if m in ("mtadam", "adam") else 1.2,
                 ls="-" if m in ("adam", "mtadam") or k % 2 else "--",
             )
@@ -219,7 +220,6 @@ def mnist_weights_figure(mnist_records, draw: str = "paper", seed: int = 0):
 
     groups = by_method(mnist_records)
     fig, ax = plt.subplots(figsize=(8, 4))
-    cmap = plt.get_cmap("tab10")
     names = ["adam", "mtadam", *(f"adam_{b}" for b in BALANCERS)]
     for k, name in enumerate(names):
         rec = next((r for r in groups.get(f"{name}-{draw}", []) if r["seed"] == seed), None)
@@ -232,7 +232,7 @@ def mnist_weights_figure(mnist_records, draw: str = "paper", seed: int = 0):
             steps,
             spread,
             label=label.split(" — ")[0],
-            color=COLORS.get(name, cmap(k % 10)),
+            color=COLORS.get(name) or PALETTE[(k - 2) % len(PALETTE)],
             lw=2.2 if name in ("adam", "mtadam") else 1.2,
             ls="-" if name in ("adam", "mtadam") or k % 2 else "--",
         )
