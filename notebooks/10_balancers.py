@@ -384,6 +384,6 @@ show("\n".join(lines))
 # $\delta$). The loss-based balancers (uncertainty, DWA, FAMO, GradNorm) weight terms by how fast
 # they train, which a constant factor does not change, and the Jacobian aggregators address
 # conflicting directions, not scales. What MTAdam costs is in the tables: it keeps Adam's two moments
-# *per term* (its state grows with the number of terms: ten terms on MNIST, about ten times Adam's)
-# and needs every term's gradient, like the Jacobian methods; the loss-based balancers cost about one
-# Adam step. Where the benches' records are incomplete, the verdict above says so rather than guess.
+# *per term* (its state grows with the number of terms; see the state columns) and needs every
+# term's gradient, like the Jacobian methods; the loss-based balancers keep a few numbers per term
+# and cost about one Adam step. Where the benches' records are incomplete, the verdict above says so rather than guess.
