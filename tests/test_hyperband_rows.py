@@ -189,3 +189,42 @@ def test_a_study_under_another_name_keeps_the_brackets_and_trials_of_the_in_memo
     ]
     assert len({t["epochs"] for t in memory["trials"]}) > 2  # pruned at several rungs
     # (with Optuna's own brackets, from "<study name>_<trial number>", the trials differ here)
+
+
+def test_a_grid_worker_that_took_no_part_in_a_shared_row_writes_its_files_from_the_database(
+    tmp_path, monkeypatch
+):
+    from mtbook.core.hyperband import search
+    from mtbook.core.runs import run_grid
+
+    db = f"sqlite:///{tmp_path / 'grid.db'}"
+    trained = []
+
+    def run(job, bar):
+        if job["method"] != "row":
+            return {"metrics": {"v": 1}}
+
+        def train(lam, slot, report):
+            trained.append(slot)
+            return _curve(lam, slot, report)
+
+        out = search(train, n_trials=6, max_epochs=9, seed=0, storage=job["sweep"], study_name="r")
+        files = Path(os.environ["MTADAM_RESULTS"]) / "row-samples.json"  # a file beside a record
+        files.parent.mkdir(parents=True, exist_ok=True)
+        files.write_text(json.dumps(out["best"]["result"]))
+        return {"metrics": {"lam": out["best"]["lam"]}}
+
+    jobs = [dict(experiment="toyrow", method=m, seed=0, config={"m": m}) for m in ("a", "row")]
+    kw = dict(desc="t", profile="smoke", verbose=False, sweep=db)
+    recs = {}
+    for machine in ("m1", "m2"):  # m2 comes when the grid is done: it ran and joined nothing
+        monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / machine))
+        recs[machine] = run_grid(jobs, run, shared=lambda j: j["method"] == "row", **kw)
+    assert sorted(trained) == list(range(6))  # the row's trials ran once, all on m1
+    assert recs["m2"][1]["metrics"] == recs["m1"][1]["metrics"]
+    files = [(tmp_path / m / "row-samples.json").read_text() for m in ("m1", "m2")]
+    assert files[0] == files[1]
+    # without shared=, m3 gets the record but not the files beside it
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "m3"))
+    run_grid(jobs, run, **kw)
+    assert not (tmp_path / "m3" / "row-samples.json").exists() and sorted(trained) == list(range(6))

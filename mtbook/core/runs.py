@@ -101,7 +101,9 @@ def run_grid(
     the job with ``sweep`` (the storage) added, and ``shared(job)`` True marks a job whose run is
     itself a sweep in that storage (a Hyperband row's trials): a worker with no job left to claim
     calls ``run(job, bar)`` on such a job that another worker holds, to help with its trials (it
-    writes no record of it: the holder's record comes from the database at the end).
+    writes no record of it: the holder's record comes from the database at the end); a worker
+    that took no part in a shared job calls it once the grid is finished, when that job's own
+    sweep is finished too, so that it writes the job's other files from the database.
     """
     from tqdm import tqdm  # plain bar: no ipywidgets warning in stored notebook outputs
 
@@ -221,9 +223,13 @@ def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after
             return True
         return False
 
-    sweeps.work(study, storage, run_trial, idle=join_shared)
-    bar.close()
+    mine = sweeps.work(study, storage, run_trial, idle=join_shared)
     final = sweeps.final_trials(study)
+    if shared is not None:  # the files a shared job writes beside its record (samples): from the
+        for i, t in sorted(final.items()):  # finished sweep in the database, nothing trains again
+            if shared(jobs[i]) and t.user_attrs.get("ran") and i not in joined and i not in mine:
+                run(dict(jobs[i], sweep=sweep), bar)
+    bar.close()
     out = []
     for i, (job, rec) in enumerate(zip(jobs, stored)):
         key = (job["experiment"], job["method"], job["seed"], job["config"], profile)

@@ -18,7 +18,8 @@ trial's (its test metrics, curves, layer names and sample images) plus a summary
 
 Inside a shared run grid (:func:`mtbook.core.runs.run_grid` with ``shared=``), a worker that has
 no grid job left to claim joins the Hyperband rows other workers are running, so all the GPUs
-work on the row's trials.
+work on the row's trials; once the grid is finished, a worker that took no part in a row runs it
+again -- its study is finished, nothing trains -- to write its samples from the database.
 """
 
 from __future__ import annotations
