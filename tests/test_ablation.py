@@ -10,6 +10,7 @@ import torch
 from mtbook.core import ablation as A
 from mtbook.core.records import load_records
 from mtbook.core.runs import matching_record
+from mtbook.experiments import cyclegan as C
 from mtbook.experiments import derivation
 from mtbook.experiments import mnist as M
 from mtbook.experiments import pix2pix as P
@@ -60,11 +61,12 @@ def _diff(a: dict, b: dict) -> dict:
 
 
 @pytest.mark.parametrize("variant", list(EXPECTED_SWITCHES))
-def test_pix2pix_variant_differs_from_full_mtadam_in_its_switch_only(variant):
-    cfg = P.config("cpu")
-    name = A.method_name("mtadam_equal", variant)
-    assert name in P.ABLATION_METHODS and name not in P.METHODS  # not a row of Table 4
-    full, var = P.run_config("mtadam_equal", cfg), P.run_config(name, cfg)
+@pytest.mark.parametrize("chapter,base", [(P, "mtadam_equal"), (C, "mtadam_suboptimal")])
+def test_gan_variant_differs_from_full_mtadam_in_its_switch_only(chapter, base, variant):
+    cfg = chapter.config("cpu")
+    name = A.method_name(base, variant)
+    assert name in chapter.ABLATION_METHODS and name not in chapter.METHODS  # not a table row
+    full, var = chapter.run_config(base, cfg), chapter.run_config(name, cfg)
     assert set(_diff(full, var)) == {"method", "label", "generator_optimizer"}
     g_full, g_var = full["generator_optimizer"], var["generator_optimizer"]
     assert _diff(g_full, g_var) == {k: (None, v) for k, v in EXPECTED_SWITCHES[variant].items()}
@@ -86,7 +88,7 @@ def test_mnist_variant_differs_from_full_mtadam_in_its_switch_only(variant):
         assert M.method_key(name, draw) == f"{name}-{draw}"
 
 
-@pytest.mark.parametrize("chapter", [P, M])
+@pytest.mark.parametrize("chapter", [P, M, C])
 def test_every_stored_cpu_record_still_matches_its_config(chapter):
     """Adding the variants changed no row's config: the chapters' cpu records are still reused."""
     jobs = chapter.jobs(chapter.config("cpu"))  # the chapter's own rows, every seed
@@ -129,6 +131,18 @@ def test_pix2pix_variant_runs_through_the_chapters_runner(tmp_path, monkeypatch)
     assert rec["config"]["generator_optimizer"]["anchor"] is False
     ew = np.asarray(rec["curves"]["ew"])  # [log step, term, layer]: 1 / n^i_l, not n^1_l / n^i_l
     assert ew.shape[1] == 2 and not np.allclose(ew[:, 0], 1.0)
+
+
+def test_cyclegan_variant_runs_through_the_chapters_runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MTADAM_CACHE", str(tmp_path / "cache"))
+    name = A.method_name("mtadam_suboptimal", "denom_mean")
+    (rec,) = C.run_all("smoke", methods=[name], verbose=False)
+    assert rec["method"] == name
+    assert rec["config"]["generator_optimizer"]["denom"] == "mean"
+    assert (
+        "denom" not in C.run_config("mtadam_suboptimal", C.config("smoke"))["generator_optimizer"]
+    )
 
 
 def test_toy_variants_weigh_the_terms_as_their_lines_say(tmp_path, monkeypatch):

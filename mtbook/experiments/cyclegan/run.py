@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ... import gan
+from ...core.ablation import with_switches
 from ...core.data import cache_dir
 from ...core.hyperband import search
 from ...core.metrics import fid_status, to_uint8
@@ -21,7 +22,16 @@ from ...core.runs import matching_record, run_grid
 from ...gan import hyperband_row
 from .measures import evaluate_split, identity_metrics, side_metrics, translate  # noqa: F401
 from .model import build_models, load_data, make_setup
-from .spec import EXPERIMENT, METHODS, TASKS, TERM_NAMES, config, experiment_name, term_weights
+from .spec import (
+    EXPERIMENT,
+    METHODS,
+    TASKS,
+    TERM_NAMES,
+    config,
+    experiment_name,
+    method_spec,
+    term_weights,
+)
 
 
 def checkpoint_dir(profile: str, name: str, experiment: str = EXPERIMENT) -> Path:
@@ -33,14 +43,18 @@ def samples_path(profile: str, method: str, seed: int, experiment: str = EXPERIM
     return results_dir(profile) / experiment / "samples" / f"{method}__seed{seed}.npz"
 
 
-def optimizers(optimizer: str, beta1: float, cfg: dict) -> tuple[dict, dict]:
-    """The generators' optimizer (registry spec) and the discriminators' Adam, for a row."""
+def optimizers(
+    optimizer: str, beta1: float, cfg: dict, mtadam: dict | None = None
+) -> tuple[dict, dict]:
+    """The generators' optimizer (registry spec) and the discriminators' Adam, for a row
+    (``mtadam``: an ablation variant's switches, chapter 7)."""
     g = dict(name=optimizer, lr=cfg["lr"])
     if optimizer in ("adam", "mtadam"):
         g.update(beta1=beta1, beta2=cfg["beta2"])
     if optimizer == "mtadam":
         g.update(beta3=cfg["beta3"])
-    return g, dict(name="adam", lr=cfg["lr"], beta1=beta1, beta2=cfg["beta2"])
+    d = dict(name="adam", lr=cfg["lr"], beta1=beta1, beta2=cfg["beta2"])
+    return with_switches(g, mtadam), d
 
 
 def train_one(
@@ -54,8 +68,11 @@ def train_one(
     progress=None,
     epoch_callback=None,
     device=None,
+    mtadam: dict | None = None,
 ) -> dict:
-    """Train one CycleGAN run with the six term ``weights``; return metrics, curves, samples."""
+    """Train one CycleGAN run with the six term ``weights``; return metrics, curves, samples.
+
+    ``mtadam``: MTAdam switches of an ablation variant (chapter 7); None for the rows of Table 5."""
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg["threads"]))
     device = device or default_device()
@@ -68,7 +85,10 @@ def train_one(
         )
 
     setup = make_setup(models, data, cfg, evaluate, seed)
-    g_opt, d_opt = optimizers(optimizer, beta1, cfg)
+    g_opt, d_opt = optimizers(optimizer, beta1, cfg, mtadam)
+    identity = dict(optimizer=optimizer, weights=list(weights), beta1=beta1)
+    if mtadam:
+        identity["mtadam"] = dict(mtadam)
     out = gan.train_from_config(
         setup,
         cfg,
@@ -76,7 +96,7 @@ def train_one(
         g_opt=g_opt,
         d_opt=d_opt,
         seed=seed,
-        identity=dict(optimizer=optimizer, weights=list(weights), beta1=beta1),
+        identity=identity,
         device=device,
         ckpt_dir=ckpt_dir,
         progress=progress,
@@ -107,8 +127,8 @@ def train_one(
 
 def run_config(method: str, cfg: dict) -> dict:
     """A row's identity (what its record's config holds)."""
-    spec = METHODS[method]
-    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg)
+    spec = method_spec(method)
+    g, d = optimizers(spec["optimizer"], spec["beta1"], cfg, spec.get("mtadam"))
     lam = list(spec["lambdas"])
     return dict(
         method=method,
@@ -233,7 +253,7 @@ def run_all(
         if m == "hyperband":
             rec = run_hyperband(cfg, data, seed, profile, sweep=job.get("sweep"))
         else:
-            spec = METHODS[m]
+            spec = method_spec(m)
             res = train_one(
                 spec["optimizer"],
                 term_weights(*spec["lambdas"]),
@@ -242,6 +262,7 @@ def run_all(
                 data,
                 seed,
                 checkpoint_dir(profile, f"{m}__seed{seed}", experiment_name(cfg)),
+                mtadam=spec.get("mtadam"),
             )
             _save_samples(profile, m, seed, res["samples"], experiment_name(cfg))
             rec = _record(res)

@@ -38,6 +38,7 @@ jitter, 100 + 100 epochs with linear decay, 40 Hyperband trials).
 
 from __future__ import annotations
 
+from ...core.ablation import ablation_methods
 from ...core.runs import config_for
 
 EXPERIMENT = "cyclegan"
@@ -71,6 +72,21 @@ METHODS = {
     ),
 }
 CURVE_METHODS = ("adam_suboptimal", "mtadam_suboptimal", "adam_prescribed")
+# Table 7 (chapter 7): MTAdam-suboptimal with one part of Algorithm 1 switched off, e.g.
+# "mtadam_suboptimal_denom_own"; not rows of Table 5 (the full method is "mtadam_suboptimal")
+ABLATION_METHODS = ablation_methods(METHODS, "mtadam_suboptimal")
+
+
+def method_spec(method: str) -> dict:
+    """The settings of a row of Table 5 or of an ablation variant (chapter 7)."""
+    if method in METHODS:
+        return METHODS[method]
+    if method in ABLATION_METHODS:
+        return ABLATION_METHODS[method]
+    raise ValueError(
+        f"unknown CycleGAN method {method!r}; use one of {', '.join([*METHODS, *ABLATION_METHODS])}"
+    )
+
 
 COLUMNS = ["L1-A", "L2-A", "NMSE-A", "FID-A", "L1-B", "L2-B", "NMSE-B", "FID-B"]
 # Table 5 of the paper, horse2zebra, test set, lower is better. A: horse -> zebra, B: zebra -> horse
