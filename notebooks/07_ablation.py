@@ -131,9 +131,10 @@ for v in VARIANTS:
 # not at the paper's settings, so absolute numbers are not the paper's; what the table can show is
 # the difference between a variant and the full method *under the same settings*. FID needs
 # Inception weights that are not available offline, so the FID columns say n/a. The BERT cells
-# (MRPC, RTE) need the BERT chapter's runner to derive the variants as pix2pix does; it does not
-# yet, so they are not run. The paper's Table 7 has one run per cell; ours have the n each table
-# shows.
+# (MRPC, RTE) need the BERT chapter's runner to derive the variants as pix2pix and CycleGAN do; it
+# does not yet, so they are not run. The paper's Table 7 has one run per cell; ours have the n each
+# table shows, and a table that says "not run yet" has no finished run at this profile (the GAN
+# cells cost minutes to hours each on two shared CPU cores; `scripts/run_ablation.py` resumes them).
 # ```
 
 # %%
