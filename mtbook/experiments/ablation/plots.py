@@ -173,7 +173,7 @@ def plot_cell(cell: str, metric: str, profile: str, ax=None):
         s = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
         ax.errorbar(k + 0.15, np.mean(vals), yerr=s, fmt="s", color=color, capsize=3, ms=5)
     ax.set_xticks(range(len(VARIANTS)))
-    ax.set_xticklabels([SHORT[v].replace(" ", "\n", 1) for v in VARIANTS], fontsize=7)
+    ax.set_xticklabels([SHORT[v].replace(" ", "\n") for v in VARIANTS], fontsize=7)
     direction = dict((m, d) for m, _, d in CELLS[cell]["metrics"])[metric]
     ax.set_ylabel(f"{metric} ({direction} is better)" if direction else metric)
     ax.set_title(CELLS[cell]["title"], fontsize=9)
