@@ -93,7 +93,7 @@ def evaluate_table3(profile: str) -> Result | None:
     task = recs[0]["config"].get("task", "?")
     res = Result(
         f"MRR: MTAdam {fmt_mean_sd(by['mtadam'], 1)}",
-        min(len(v) for v in by.values()),
+        min(len(by[m]) for m in ("mtadam", *others)),
         verdict,
         f"{task}; " + reason,
     )
