@@ -21,6 +21,8 @@ CHAPTERS = [
     "06_cyclegan",
     "07_ablation",
     "08_bert",
+    "09_in_practice",
+    "10_balancers",
 ]
 
 

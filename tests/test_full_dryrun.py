@@ -315,6 +315,7 @@ def _patch_pix2pix(monkeypatch, full: dict, dry: dict, checkpoints: bool = False
         progress=None,
         epoch_callback=None,
         device=None,
+        **switches,  # mtadam= (ablation variants), balancer= (chapter 10): passed through
     ):
         assert cfg == full, "run_all must hand the full config to train_one"
         log["train"].append(
@@ -332,6 +333,7 @@ def _patch_pix2pix(monkeypatch, full: dict, dry: dict, checkpoints: bool = False
             progress,
             epoch_callback,
             device,
+            **switches,
         )
 
     def build_models(cfg, seed):
