@@ -281,7 +281,9 @@ plt.show()
 #
 # Every difference below is a variant's mean minus the full method's, with the SD of that
 # difference; *worse* or *better* only when it exceeds twice that SD. With three runs per cell a
-# difference of less than about two SD cannot be told from seed noise.
+# difference of less than about two SD cannot be told from seed noise; with one run (n=1) the
+# variant's own spread is unknown and the full method's stands in for it, so such a verdict is a
+# first indication, not a result.
 
 # %%
 lines = []

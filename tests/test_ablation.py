@@ -222,3 +222,12 @@ def test_table_cells_say_not_run_and_judge_only_beyond_two_sd(tmp_path, monkeypa
     none = rows[S.VARIANTS["normalize_none"]["paper"]]
     assert none["n"] == 0 and none["L1"] == "not run yet at smoke (53.45)"
     assert AP.judge(1.0, 0.6, "lower") == "~" and AP.judge(-2.0, 0.6, "higher") == "worse"
+
+
+def test_one_run_borrows_the_full_methods_spread():
+    from mtbook.experiments.ablation import plots as AP
+
+    d, sd, assumed = AP.difference([50.0], [40.0, 41.0, 42.0])
+    assert assumed and d == 9.0 and sd == pytest.approx(1.0 * (1 + 1 / 3) ** 0.5)
+    d, sd, assumed = AP.difference([50.0, 52.0], [40.0, 42.0])
+    assert not assumed and d == 10.0 and sd == pytest.approx(((2 + 2) / 2) ** 0.5)

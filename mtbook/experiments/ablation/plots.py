@@ -68,6 +68,16 @@ def values(recs: list[dict], metric: str) -> list[float]:
     return [v for v in (metric_value(r, metric) for r in recs) if v is not None]
 
 
+def difference(vals: list[float], full: list[float]) -> tuple[float, float, bool]:
+    """The variant's mean minus the full method's, the SD of that difference, and whether the SD is
+    assumed: with one run of the variant its own SD is unknown, and the full method's SD stands in
+    for it (equal spreads: ``s_full * sqrt(1 + 1 / n_full)``)."""
+    if len(vals) >= 2 or len(full) < 2:
+        return (*diff_mean_sd(vals, full), False)
+    s_full = float(np.std(full, ddof=1))
+    return float(np.mean(vals) - np.mean(full)), s_full * math.sqrt(1 + 1 / len(full)), True
+
+
 def judge(diff: float, sd: float, direction: str | None) -> str:
     """``worse`` / ``better`` (than the full method) when |diff| > 2 SD of it, else ``~``."""
     if direction is None or not (sd >= 0) or abs(diff) <= SIGNIFICANT * sd:
@@ -98,8 +108,11 @@ def cell_rows(cell: str, profile: str, by: dict | None = None) -> list[dict]:
                 row[metric] = fmt_mean_sd(vals, dec) + theirs
             if v != "full" and direction is not None:
                 if vals and full:
-                    d, sd = diff_mean_sd(vals, full)
-                    row[f"Δ {metric}"] = f"{d:+.{dec}f} ± {sd:.{dec}f} ({judge(d, sd, direction)})"
+                    d, sd, assumed = difference(vals, full)
+                    mark = "†" if assumed else ""
+                    row[f"Δ {metric}"] = (
+                        f"{d:+.{dec}f} ± {sd:.{dec}f}{mark} ({judge(d, sd, direction)})"
+                    )
                 else:
                     row[f"Δ {metric}"] = ""
         rows.append(row)
@@ -133,21 +146,23 @@ def cell_markdown(cell: str, profile: str) -> str:
     head = (
         f"**{spec['title']}**, profile `{profile}`: mean ± SD over n seeds.{paper} "
         f"Δ: the variant's mean minus the full method's, ± the SD of that difference "
-        f"(Welch); *worse* / *better* when |Δ| > {SIGNIFICANT:g} SD, else ~. Full method: "
+        f"(Welch; †: one run of the variant, the full method's SD stands in for its own); "
+        f"*worse* / *better* when |Δ| > {SIGNIFICANT:g} SD, else ~. Full method: "
         f"the `{record_name(cell, 'full')}` records. Source: {source}.\n\n"
     )
     return head + markdown_table(cell_rows(cell, profile, by), cell_columns(cell))
 
 
 def differences(cell: str, metric: str, profile: str) -> dict[str, tuple[float, float, int]]:
-    """``{variant: (Δ, SD of Δ, n of the variant)}`` for the ablations that have values."""
+    """``{variant: (Δ, SD of Δ, n of the variant)}`` for the ablations that have values (SD as in
+    :func:`difference`)."""
     by = cell_records(cell, profile)
     full = values(by["full"], metric)
     out = {}
     for v in VARIANTS:
         vals = values(by[v], metric)
         if v != "full" and vals and full:
-            d, sd = diff_mean_sd(vals, full)
+            d, sd, _ = difference(vals, full)
             out[v] = (d, sd, len(vals))
     return out
 
