@@ -34,6 +34,14 @@ def _cell(values, decimals, profile):
     return fmt_mean_sd(values, decimals, n=True) if values else NOT_RUN.format(profile=profile)
 
 
+def _sci(values, profile) -> str:
+    """``"3.1e-04 ± 2e-05 (n=3)"``: small errors in scientific notation."""
+    if not values:
+        return NOT_RUN.format(profile=profile)
+    m, sd = float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return (f"{m:.1e} ± {sd:.0e}" if len(values) > 1 else f"{m:.1e}") + f" (n={len(values)})"
+
+
 def invariance_by_method(toy_records: dict) -> dict[str, list[float]]:
     """``{method: [trajectory change per seed]}`` on the toy (c = 1 vs c = 1000)."""
     seeds = sorted({s for (_, _, s) in toy_records})
@@ -66,7 +74,7 @@ def toy_rows(toy_records: dict, profile: str) -> list[dict]:
                 for (mm, cc, _), r in toy_records.items()
                 if mm == m and cc == c
             ]
-            row[f"c = {c:g}"] = _cell(vals, 3, profile)
+            row[f"c = {c:g}"] = _sci(vals, profile)
         row["invariant to ×1000 on L1"] = invariance_cell(inv[m])
         rows.append(row)
     return rows
