@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ...core.balancers import JACOBIAN
 from ...core.report import by_method, fmt_mean_sd, markdown_table
 from .spec import (
     BALANCERS,
@@ -137,6 +138,17 @@ def _memory(cost_record, method: str, base: str):
     return f"{m['state_bytes'] / b['state_bytes']:.2f}×"
 
 
+def gradients_held(method: str | None) -> str:
+    """What a method's step needs beyond one backward of the weighted sum (its transient memory):
+    MTAdam and the Jacobian methods every term's full gradient, GradNorm and VQGAN's weight each
+    term's gradient on the last layer, the others nothing."""
+    if method == "mtadam" or method in JACOBIAN:
+        return "every term's, full"
+    if method in ("gradnorm", "vqgan"):
+        return "every term's, last layer"
+    return "none"
+
+
 def _inv_for(inv: dict, balancer: str | None) -> str:
     return invariance_cell(inv.get(balancer, [])) if balancer else "—"
 
@@ -165,6 +177,7 @@ def mnist_rows(mnist_records, cost_record, toy_records, profile: str, draws=("pa
         )
         row["state ÷ Adam"] = _memory(cost_record, name if name != "adam_equal" else "adam", "adam")
         inv_key = "adam" if name == "adam" else "mtadam" if name == "mtadam" else bal
+        row["per-term gradients"] = gradients_held(inv_key)
         row["invariant (toy)"] = _inv_for(inv, inv_key) if name != "adam_equal" else "—"
         rows.append(row)
     return rows
@@ -198,6 +211,7 @@ def pix2pix_rows(pix_records, cost_record, toy_records, profile: str):
         )
         row["G state ÷ Adam"] = _memory(cost_record, cost_name, "adam_equal")
         inv_key = {"adam_equal": "adam", "mtadam_equal": "mtadam"}.get(name, bal)
+        row["per-term gradients"] = gradients_held(inv_key)
         row["invariant (toy)"] = _inv_for(inv, inv_key) if name != "adam_prescribed" else "—"
         rows.append(row)
     return rows
