@@ -548,6 +548,7 @@ DRYRUNS_ELSEWHERE = {
     "mtbook.experiments.srgan": "tests/test_srgan.py",
     "mtbook.experiments.cyclegan": "tests/test_cyclegan.py",
     "mtbook.experiments.bert": "tests/test_bert.py",
+    "mtbook.experiments.balancers": "tests/test_balancers_full.py",
 }
 
 
