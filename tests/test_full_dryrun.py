@@ -241,6 +241,29 @@ def dry_mnist(case, results, monkeypatch):
         assert dryrun.unchanged_params([model], snap) == [], rec["method"]
 
 
+def dry_mnist_variants(case, results, monkeypatch):
+    """Chapter 7's ablation variants and chapter 10's balancer rows of the MNIST bench at the full
+    settings: one seed, one draw, two steps each, through the chapter's runner."""
+    from mtbook.experiments import mnist as M
+    from mtbook.experiments.mnist import run as R
+
+    full = M.config("full")
+    data = cached("mnist", _mnist_two_batches)
+    methods = [*M.ABLATION_METHODS, *M.BALANCER_METHODS]
+    grid = []
+    first = dryrun.limit_jobs(R.run_grid, lambda j: j["seed"] == SEED, grid)
+    monkeypatch.setattr(R, "run_grid", first)
+    draw = list(M.DRAWS)[0]
+    recs = M.run_all(profile="full", methods=methods, draws=[draw], data=data, verbose=False)
+    assert len(recs) == len(methods) and len(grid) == len(methods) * len(full["seeds"])
+    assert {r["config"]["method"] for r in recs} == set(methods)
+    for rec in recs:
+        stored = check_record(rec, results, "mnist", rec["method"])
+        assert stored["extra"]["details"]["steps"] == 2, rec["method"]
+        assert stored["metrics"]["diverged"] is False, rec["method"]
+        assert 0 <= stored["metrics"]["test_acc"] <= 100
+
+
 # ------------------------------------------------------------------------------ pix2pix
 
 # pix2pix's printed sizes: "[Network G] Total number of parameters : 54.414 M", D: 2.769 M
@@ -266,6 +289,13 @@ PIX2PIX_PARAMS_M = (54.414, 2.769)
 # one train image, two epochs (one step each; the second in the decay phase), two val / test images
 PIX2PIX_DRY = dict(epochs=1, epochs_decay=1, train_limit=1, val_limit=2, test_limit=2)
 PIX2PIX_HB_DRY = dict(epochs=1, epochs_decay=0, train_limit=1, val_limit=2, test_limit=2)
+
+
+def _pix2pix_variants() -> list[str]:
+    """Chapter 7's ablation variants and chapter 10's balancer rows on pix2pix (full size too)."""
+    from mtbook.experiments.pix2pix import ABLATION_METHODS, BALANCER_METHODS
+
+    return [*ABLATION_METHODS, *BALANCER_METHODS]
 
 
 def _pix2pix_rows() -> list[str]:
@@ -372,8 +402,8 @@ def dry_pix2pix(case, results, monkeypatch):
 
     full = P.config("full")
     _check_full_pix2pix(full)
-    spec = P.METHODS[case]
-    checkpoints = spec["optimizer"] == "mtadam"  # the largest optimizer state
+    spec = P.method_spec(case)  # a Table 4 row, an ablation variant or a balancer row
+    checkpoints = case in P.METHODS and spec["optimizer"] == "mtadam"  # the largest state
     log = _patch_pix2pix(monkeypatch, full, PIX2PIX_DRY, checkpoints)
     import mtbook.gan.loop as loop
 
@@ -517,9 +547,10 @@ DRYRUNS = {
     "pix2pix": Dry(
         "mtbook.experiments.pix2pix",
         dry_pix2pix,
-        cases=(*_pix2pix_rows(), "hyperband", "maps"),
+        cases=(*_pix2pix_rows(), "hyperband", "maps", *_pix2pix_variants()),
         data=True,
     ),
+    "mnist-variants": Dry("mtbook.experiments.mnist", dry_mnist_variants, data=True),
 }
 NO_DATA = pytest.mark.skipif(not HAS_DATA, reason="MTADAM_DATA not set (real datasets)")
 CASES = [
