@@ -522,3 +522,14 @@ def test_paper_tables_agree_across_tables():
     }
     tasks = {"MRPC", "RTE", "facades", "horse2zebra"}
     assert all(set(row) == tasks for row in PAPER_TABLE7.values())
+
+
+def test_judge_baselines_never_says_does_not_with_fewer_than_three_runs():
+    from mtbook.core.claims import judge_baselines
+
+    ref, same = [10.0, 10.5, 9.5], [10.1, 10.4, 9.6]
+    assert judge_baselines(ref, {"b": same}, "lower", "full")[0] == "does not"
+    verdict, reason = judge_baselines(ref[:2], {"b": same[:2]}, "lower", "full")
+    assert verdict == "partly" and reason.startswith("n < 3, too few runs to judge")
+    worse = [20.0, 21.0, 19.0]
+    assert judge_baselines(ref, {"b": worse}, "lower", "full")[0] == "reproduces"

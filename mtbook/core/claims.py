@@ -17,7 +17,9 @@ per row, M = MTAdam, T = the row it should match (target), W = the row it should
   :data:`SIGNIFICANT` SD of the difference (Welch).
 * :func:`judge_baselines` -- "every baseline worse than the reference by > 2 SD of the difference".
 * Both: **reproduces** when it holds with n >= :data:`MIN_SEEDS`; **partly** when it holds with
-  fewer runs ("n < 3: ..."), or holds only in part; **does not** otherwise.
+  fewer runs ("n < 3: ..."), or holds only in part; **does not** otherwise (for
+  :func:`judge_baselines` only with n >= :data:`MIN_SEEDS`: fewer runs cannot show that a
+  difference is absent, so that is **partly**, "too few runs to judge").
 """
 
 from __future__ import annotations
@@ -142,4 +144,6 @@ def judge_baselines(reference, baselines: dict, direction: str, versus: str) -> 
         parts.append(f"{name} {shown:+.2f} ± {sd:.2f}{'' if worse[-1] else ' (not significant)'}")
     n = min([len(reference)] + [len(v) for v in baselines.values()])
     verdict, reason = with_n(all(worse), n, f"vs {versus}: " + ", ".join(parts))
+    if not verdict and n < MIN_SEEDS:  # too few runs to say the differences are not there
+        return "partly", f"n < {MIN_SEEDS}, too few runs to judge: " + reason
     return verdict or ("partly" if any(worse) else "does not"), reason
