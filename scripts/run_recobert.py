@@ -20,17 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mtbook.core.profiles import get_profile  # noqa: E402
+from mtbook.core.runs import parse_shard  # noqa: E402
 from mtbook.experiments.bert.recobert import METHODS, run_all  # noqa: E402
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        i, k = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard wants i/k (e.g. 0/2), got {text!r}") from None
-    if not 0 <= i < k:
-        raise argparse.ArgumentTypeError(f"--shard i/k needs 0 <= i < k, got {text!r}")
-    return i, k
 
 
 def main(argv=None) -> int:

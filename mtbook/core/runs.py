@@ -254,3 +254,17 @@ def _run_grid_sweep(jobs, run, sweep, desc, total_units, profile, verbose, after
         workers = {t.user_attrs.get("worker") for t in final.values() if t.user_attrs.get("ran")}
         print(f"{desc}: {len(out)} records; {study.study_name} ran on {len(workers)} worker(s)")
     return out
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/k"`` -> ``(i, k)`` for a script's ``--shard`` (every k-th job from the i-th, so that k
+    processes split a grid without colliding); ``argparse.ArgumentTypeError`` otherwise."""
+    import argparse
+
+    try:
+        i, k = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard wants i/k (e.g. 0/2), got {text!r}") from None
+    if not 0 <= i < k:
+        raise argparse.ArgumentTypeError(f"--shard i/k needs 0 <= i < k, got {text!r}")
+    return i, k
