@@ -9,7 +9,8 @@ its spec by :func:`mtbook.core.ablation.ablation_methods`) with its own ``run_al
 that chapter's folder, ``results/<profile>/<experiment>/<mtadam method>_<variant>__seed<s>.json``.
 The full method is the chapter's MTAdam row: its stored records are the full-method cells, never
 re-run here. ``toy`` is chapter 2's bench (seconds; records under ``derivation/``, full method
-included, since that bench has no MTAdam-module row of its own). Runs whose record exists are
+included, since that bench has no MTAdam-module row of its own). ``bert`` runs Table 7's two BERT
+tasks, MRPC and RTE (``bert.ABLATION_TASKS``). Runs whose record exists are
 skipped, so the script can be stopped and started again; runs go seed by seed.
 """
 
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mtbook.core.ablation import ABLATIONS  # noqa: E402
 from mtbook.core.profiles import get_profile  # noqa: E402
 
-CHAPTERS = ("toy", "mnist", "pix2pix", "cyclegan")
+CHAPTERS = ("toy", "mnist", "pix2pix", "cyclegan", "bert")
 SEEDS = (0, 1, 2)
 
 
@@ -47,9 +48,11 @@ def run_chapter(name: str, profile: str, seeds, variants) -> list[dict]:
     if not hasattr(mod, "ABLATION_METHODS"):
         raise SystemExit(f"{name}: its spec has no ABLATION_METHODS yet (chapter 7 cannot run it)")
     methods = [m for m, s in mod.ABLATION_METHODS.items() if s["ablation"] in variants]
+    # BERT: Table 7's tasks only (MRPC, RTE), not the chapter's third (STS-B)
+    tasks = dict(tasks=list(mod.ABLATION_TASKS)) if hasattr(mod, "ABLATION_TASKS") else {}
     out = []
     for seed in seeds:  # seed by seed: a partial run keeps every variant at the same n
-        out += mod.run_all(profile, methods=methods, seeds=[seed])
+        out += mod.run_all(profile, methods=methods, seeds=[seed], **tasks)
         print(f"{name}: seed {seed} done", flush=True)
     return out
 

@@ -231,3 +231,47 @@ def test_one_run_borrows_the_full_methods_spread():
     assert assumed and d == 9.0 and sd == pytest.approx(1.0 * (1 + 1 / 3) ** 0.5)
     d, sd, assumed = AP.difference([50.0, 52.0], [40.0, 42.0])
     assert not assumed and d == 10.0 and sd == pytest.approx(((2 + 2) / 2) ** 0.5)
+
+
+def test_bert_cells_read_accuracy_and_the_claim_takes_its_weaker_task(tmp_path, monkeypatch):
+    """MRPC and RTE cells read the BERT runner's "acc"; Table 7's BERT claim is judged on both
+    tasks and holds only as far as the weaker one: all worse on MRPC, none worse on RTE -> "does
+    not"; RTE without records -> "not run yet"."""
+    from mtbook.core.records import save_record
+    from mtbook.experiments.ablation import claims as AC
+    from mtbook.experiments.ablation import plots as AP
+    from mtbook.experiments.bert import run as BR
+    from mtbook.experiments.bert import spec as BS
+
+    monkeypatch.setenv("MTADAM_RESULTS", str(tmp_path))
+    cfg = BS.config("cpu")
+    claim = next(c for c in AC.CLAIMS if c.id == "table7-bert")
+
+    def save(name, task, accs):
+        for seed, acc in enumerate(accs):
+            save_record(
+                "bert",
+                BS.method_key(name, task),
+                config=BR.run_config(name, task, cfg),
+                seed=seed,
+                metrics={"acc": acc},
+                wall_time=1.0,
+                profile="smoke",
+            )
+
+    save("mtadam_equal", "MRPC", (80.0, 81.0, 82.0))
+    for name in BS.ABLATION_METHODS:
+        save(name, "MRPC", (70.0, 71.0, 72.0))
+    rows = {r["variant"]: r for r in AP.cell_rows("MRPC", "smoke")}
+    assert rows[S.VARIANTS["full"]["paper"]]["Acc"] == "81.0 ± 1.0 (87.2)"
+    assert rows[S.VARIANTS["denom_own"]["paper"]]["Δ Acc"].endswith("(worse)")
+    assert AP.mismatched(AP.cell_records("MRPC", "smoke")) == []
+    res = claim.evaluate("smoke")
+    assert res.verdict == "not run yet" and "RTE" in res.reason
+    assert AC.all_worse("MRPC")("smoke").verdict == "reproduces"
+    save("mtadam_equal", "RTE", (60.0, 61.0, 62.0))
+    for name in BS.ABLATION_METHODS:
+        save(name, "RTE", (60.0, 61.0, 62.0))
+    res = claim.evaluate("smoke")
+    assert res.verdict == "does not" and res.seeds == 3
+    assert "MRPC (reproduces)" in res.reason and "RTE (does not)" in res.reason

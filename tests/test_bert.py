@@ -219,9 +219,37 @@ def test_jobs_split_into_disjoint_shards():
     assert keys(a) | keys(b) == keys(every) and not keys(a) & keys(b)
 
 
+def test_ablation_variants_set_their_switch_and_leave_the_full_column_unchanged():
+    """Chapter 7's BERT cells: each variant of "MTAdam (equal weighting)" builds MTAdam with its
+    switch on every group; the full column's config is still the one its stored records hold."""
+    from mtbook.core.ablation import ABLATIONS, switches
+
+    assert {s["ablation"] for s in S.ABLATION_METHODS.values()} == set(ABLATIONS)
+    model = tiny_model(2, "siamese")
+    cfg = S.config("cpu")
+    for name, spec in S.ABLATION_METHODS.items():
+        assert (spec["optimizer"], spec["reg"], spec["lam2"]) == ("mtadam", "term", 1.0)
+        opt = R.build_optimizer(name, model, cfg)[0]
+        for key, value in switches(spec["ablation"]).items():
+            assert [g[key] for g in opt.param_groups] == [value] * len(opt.param_groups), name
+        assert R.run_config(name, "MRPC", cfg)["mtadam"] == switches(spec["ablation"])
+    full = R.build_optimizer("mtadam_equal", model, cfg)[0].param_groups[0]
+    assert (full["normalize"], full["anchor"], full["denom"]) == ("layer", True, "max")
+    stored = record_path("bert", "mtadam_equal-MRPC", 0, "cpu")
+    if stored.exists():  # the chapter's MTAdam records are chapter 7's full-method cells
+        assert load_record(stored)["config"] == R.run_config("mtadam_equal", "MRPC", cfg)
+    assert "mtadam" not in R.run_config("mtadam_equal", "MRPC", cfg)
+    with pytest.raises(ValueError, match="unknown BERT method"):
+        R.jobs(cfg, methods=["mtadam_equal_no_such_switch"])
+    with pytest.raises(ValueError, match="not among this profile"):
+        R.jobs(cfg, seeds=[7])
+    assert {j["seed"] for j in R.jobs(cfg, tasks=list(S.ABLATION_TASKS), seeds=[2])} == {2}
+
+
 def test_full_config_dry_run_bert_base_two_steps(tmp_path, monkeypatch):
     """bert-base-uncased at full size (built from BertConfig, random weights: no download), the full
-    config's record, two steps of batch 2 on real MRPC pairs for Adam and MTAdam (equal weights)."""
+    config's record, two steps of batch 2 on real MRPC pairs for Adam, MTAdam (equal weights) and
+    MTAdam's five ablation variants (chapter 7's BERT cells)."""
     if not HAS_DATA:
         pytest.skip("needs MTADAM_DATA (GLUE)")
     results = dryrun.full_profile_env(monkeypatch, tmp_path)
@@ -255,20 +283,24 @@ def test_full_config_dry_run_bert_base_two_steps(tmp_path, monkeypatch):
     monkeypatch.setattr(encoders, "encoder", capture)
     monkeypatch.setattr(R, "train_run", short)
     monkeypatch.setattr(R, "run_grid", dryrun.limit_jobs(R.run_grid, lambda j: j["seed"] == 0))
+    variants = list(S.ABLATION_METHODS)
     recs = R.run_all(
         "full",
-        methods=["adam_equal", "mtadam_equal"],
+        methods=["adam_equal", "mtadam_equal", *variants],
         tasks=["MRPC"],
         encoders=encoders,
         verbose=False,
     )
-    assert len(recs) == 2
+    assert len(recs) == 2 + len(variants)
     for (enc, snap), rec in zip(made, recs):
         assert dryrun.unchanged_params([enc], snap) == []
         assert dryrun.non_finite(rec["metrics"]) == [] and rec["metrics"]["steps"] == 2
         stored = load_record(record_path("bert", rec["method"], 0, "full"))
         assert stored["config"]["profile_config"]["train_size"] is None
         assert stored["config"]["encoder"] == "BERT-base (bert-base-uncased)"
+        name = rec["method"].removesuffix("-MRPC")
+        if name in S.ABLATION_METHODS:
+            assert stored["config"]["mtadam"] == S.ABLATION_METHODS[name]["mtadam"]
     assert (results / "full" / "bert").is_dir()
 
 

@@ -16,7 +16,7 @@ from ...core.ablation import SHORT, VARIANTS, method_name
 from ...core.optim import MTADAM_SWITCHES
 from ...core.records import load_records
 from ...core.report import diff_mean_sd, fmt_mean_sd, markdown_table, provenance
-from .spec import CELLS, PAPER_TABLE7
+from .spec import CELLS, METRIC_KEYS, PAPER_TABLE7
 
 SIGNIFICANT = 2.0  # a difference is shown as real when it exceeds this many SD of the difference
 
@@ -33,7 +33,7 @@ def metric_value(rec: dict, metric: str):
     if metric == "log10_err":
         err = rec["metrics"].get("final_param_err")
         return math.log10(err) if err is not None and err > 0 else None
-    value = rec["metrics"].get(metric)
+    value = rec["metrics"].get(METRIC_KEYS.get(metric, metric))
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 

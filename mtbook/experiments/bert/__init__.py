@@ -6,7 +6,10 @@ the task head, L_reg) · ``run`` (Table 2's runs and grid) · ``recobert`` (Tabl
 (tables and figures from records) · ``claims`` (the scoreboard's rows).
 """
 
+from .run import run_all  # noqa: F401
 from .spec import (  # noqa: F401
+    ABLATION_METHODS,
+    ABLATION_TASKS,
     BERT_BASE_CONFIG,
     CONFIG,
     ENCODERS,
@@ -19,4 +22,5 @@ from .spec import (  # noqa: F401
     TASKS,
     config,
     method_key,
+    method_spec,
 )

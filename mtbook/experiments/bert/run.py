@@ -30,13 +30,23 @@ from .model import (
     reg_params,
     subset,
 )
-from .spec import ENCODERS, EXPERIMENT, METHODS, TASKS, config, method_key
+from .spec import (
+    ENCODERS,
+    EXPERIMENT,
+    METHODS,
+    TASKS,
+    config,
+    method_key,
+    method_spec,
+    run_settings,
+)
 
 
 def build_optimizer(method: str, model: torch.nn.Module, cfg: dict):
-    """The column's optimizer on three groups: ``[regularized encoder weights, the head's weight
-    matrix, biases and LayerNorm]``; the head's group at ``head_lr_mult`` x the lr (1 at full)."""
-    spec = METHODS[method]
+    """The column's optimizer on four groups: ``[regularized encoder weights, the head's weight
+    matrix, the head's bias, the other biases and LayerNorm]``; the head's groups at
+    ``head_lr_mult`` x the lr (1 at full). An ablation variant's MTAdam gets its switches."""
+    spec = method_spec(method)
     decay, no_decay = reg_params(model)
     head = [p for p in decay if p is model.head.weight]
     body = [p for p in decay if p is not model.head.weight]
@@ -51,7 +61,8 @@ def build_optimizer(method: str, model: torch.nn.Module, cfg: dict):
         dict(params=head_bias, weight_decay=0.0, lr=lr * mult),
         dict(params=rest, weight_decay=0.0),
     ]
-    return make_optimizer(spec["optimizer"], groups, lr=lr), lr, body + head, head_bias + rest
+    opt = make_optimizer(spec["optimizer"], groups, lr=lr, **spec.get("mtadam", {}))
+    return opt, lr, body + head, head_bias + rest
 
 
 def schedule(opt, total: int, warmup: float):
@@ -140,7 +151,7 @@ def task_data(encoders: Encoders, task: str, cfg: dict) -> tuple:
 
 def train_run(method: str, task: str, seed: int, cfg: dict, encoders: Encoders, bar=None) -> dict:
     """One fine-tuning run; ``dict(metrics, curves, extra)`` for its record."""
-    spec = METHODS[method]
+    spec = method_spec(method)
     train, dev = task_data(encoders, task, cfg)
     torch.manual_seed(seed)
     kind = TASKS[task]["kind"]
@@ -220,15 +231,25 @@ def run_config(method: str, task: str, cfg: dict) -> dict:
         method=method,
         task=task,
         encoder=ENCODERS[cfg["encoder"]]["label"],
-        **METHODS[method],
+        **run_settings(method),
         profile_config={k: v for k, v in cfg.items() if k not in ("seeds", "threads")},
     )
 
 
-def jobs(cfg: dict, methods=None, tasks=None, shard: tuple[int, int] = (0, 1)) -> list[dict]:
+def jobs(
+    cfg: dict, methods=None, tasks=None, shard: tuple[int, int] = (0, 1), seeds=None
+) -> list[dict]:
     """The runs, seed-major; ``shard=(i, k)`` keeps every k-th job from the i-th (two processes
-    split one grid without writing the same record)."""
+    split one grid without writing the same record). ``methods``: Table 2's columns by default, or
+    any of :func:`.spec.method_spec`'s (e.g. chapter 7's ablation variants); ``seeds``: a subset of
+    the profile's."""
     methods, tasks = list(methods or METHODS), list(tasks or TASKS)
+    for m in methods:
+        method_spec(m)  # an unknown name fails here, before any training
+    seeds = list(cfg["seeds"] if seeds is None else seeds)
+    unknown = sorted(set(seeds) - set(cfg["seeds"]))
+    if unknown:
+        raise ValueError(f"seeds {unknown} are not among this profile's {list(cfg['seeds'])}")
     out = [
         dict(
             experiment=EXPERIMENT,
@@ -238,7 +259,7 @@ def jobs(cfg: dict, methods=None, tasks=None, shard: tuple[int, int] = (0, 1)) -
             task=t,
             config=run_config(m, t, cfg),
         )
-        for s in cfg["seeds"]
+        for s in seeds
         for t in tasks
         for m in methods
     ]
@@ -253,6 +274,7 @@ def run_all(
     shard: tuple[int, int] = (0, 1),
     encoders: Encoders | None = None,
     verbose: bool = True,
+    seeds=None,
 ) -> list[dict]:
     """Every (column, task, seed) of ``profile``; stored records with the same config are reused."""
     profile = profile or get_profile()
@@ -269,7 +291,7 @@ def run_all(
         return math.ceil(n / cfg["batch_size"]) * cfg["epochs"]
 
     return run_grid(
-        jobs(cfg, methods, tasks, shard),
+        jobs(cfg, methods, tasks, shard, seeds),
         run,
         desc=f"BERT Table 2 {profile}",
         total_units=units,

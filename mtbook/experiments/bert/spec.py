@@ -15,6 +15,8 @@ loss.
 
 from __future__ import annotations
 
+from ...core.ablation import ablation_methods
+
 EXPERIMENT = "bert"
 
 # (mean, SD) per task; keys: optimizer_weighting
@@ -145,6 +147,32 @@ METHODS = {
     "adam_prescribed": dict(optimizer="adam", reg="loss", lam2=0.01),
     "adamw_prescribed": dict(optimizer="adamw", reg="decoupled", lam2=0.01),
 }
+
+# Table 7 (chapter 7): MTAdam's ablated variants on the "MTAdam (equal weighting)" column, each one
+# switch of Algorithm 1 (``mtadam``), run on MRPC and RTE (the paper's BERT cells of Table 7).
+ABLATION_METHODS = ablation_methods(
+    {k: dict(v, label=PAPER_TABLE2_NAMES[k]) for k, v in METHODS.items()}, "mtadam_equal"
+)
+ABLATION_TASKS = ("MRPC", "RTE")
+_RUN_KEYS = ("optimizer", "reg", "lam2", "mtadam")  # what a column's record config holds
+
+
+def method_spec(method: str) -> dict:
+    """The settings of a column of Table 2 or an ablation variant of MTAdam (chapter 7)."""
+    if method in METHODS:
+        return METHODS[method]
+    if method in ABLATION_METHODS:
+        return ABLATION_METHODS[method]
+    known = [*METHODS, *ABLATION_METHODS]
+    raise ValueError(f"unknown BERT method {method!r}; use one of {', '.join(known)}")
+
+
+def run_settings(method: str) -> dict:
+    """The part of a method's spec that a record's config holds: a Table 2 column's is unchanged by
+    the ablation (so its stored records still match); a variant's adds its switches ``mtadam``."""
+    spec = method_spec(method)
+    return {k: spec[k] for k in _RUN_KEYS if k in spec}
+
 
 # Per profile. ``full``: the BERT paper's GLUE recipe (bert-base-uncased, max 128 tokens, batch 32,
 # 3 epochs, lr 2e-5, linear warm-up over 10% of the steps then linear decay, dropout 0.1), every
