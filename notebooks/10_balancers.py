@@ -326,64 +326,25 @@ show(
 # (bal-verdict)=
 # ## Verdict
 #
-# Generated from the records above; a statement is made only where both sides have records.
+# Generated from the records above: each method against MTAdam on the seeds both ran (same
+# weights, initial network and batches), as Δ ± the SD of the difference; *above* or *below*
+# MTAdam only beyond 2 SD, and no call with fewer than three runs.
 
 # %%
-import numpy as np
-
-
-def _mean(recs, method, metric, seeds=None):
-    vals = [
-        r["metrics"][metric]
-        for r in recs
-        if r["method"] == method and (seeds is None or r["seed"] in seeds)
-    ]
-    return (float(np.mean(vals)), len(vals)) if vals else (None, 0)
+def short(b):
+    return BP.LABELS[b].split(" — ")[0]
 
 
 lines = []
-for d in ("paper", "script"):  # on the seeds every balancer that ran has: same weights and batches
-    ran = [b for b in BALANCERS if any(r["method"] == f"adam_{b}-{d}" for r in mnist_recs)]
-    common = (
-        set.intersection(
-            *[{r["seed"] for r in mnist_recs if r["method"] == f"adam_{b}-{d}"} for b in ran]
-        )
-        if ran
-        else set()
-    )
-    mt, n_mt = _mean(mnist_recs, f"mtadam-{d}", "test_acc", common)
-    if mt is None or not common:
-        lines.append(f"* **MNIST, {d} draw**: not enough records yet at `{READ}`.")
-        continue
-    ad, _ = _mean(mnist_recs, f"adam-{d}", "test_acc", common)
-    eq, _ = _mean(mnist_recs, "adam_equal", "test_acc", common)
-    bal = {
-        BP.LABELS[b].split(" — ")[0]: _mean(mnist_recs, f"adam_{b}-{d}", "test_acc", common)[0]
-        for b in ran
-    }
-    above = [k for k, v in bal.items() if v > mt]
-    lines.append(
-        f"* **MNIST, {d} draw**, seed(s) {sorted(common)} (n={n_mt} each; {len(ran)} of "
-        f"{len(BALANCERS)} balancers run): MTAdam {mt:.1f}%, Adam {ad:.1f}%, oracle {eq:.1f}%; "
-        + ", ".join(f"{k} {v:.1f}%" for k, v in bal.items())
-        + f". Above MTAdam on these seeds: {', '.join(above) or 'none'}"
-        + (" (one seed: no claim about noise)." if n_mt < 3 else ".")
-    )
-mt, n_mt = _mean(pix_recs, "mtadam_equal", "L1")
-best = [
-    (v, n, BP.LABELS[b].split(" — ")[0])
-    for b in BALANCERS
-    for v, n in [_mean(pix_recs, f"adam_equal_{b}", "L1")]
-    if v is not None
-]
-if mt is None or not best:
-    lines.append(f"* **pix2pix facades**: not enough records yet at `{READ}`.")
-else:
-    v, n, name = min(best)
-    lines.append(
-        f"* **pix2pix facades**: MTAdam L1 {mt:.2f} (n={n_mt}); best balancer {name} L1 {v:.2f} "
-        f"(n={n}); balancers run: {len(best)} of {len(BALANCERS)}."
-    )
+for d in ("paper", "script"):  # paired by seed: same weights, initial network and batches
+    rows = {"Adam": f"adam-{d}", "oracle": "adam_equal"}
+    rows.update({short(b): f"adam_{b}-{d}" for b in BALANCERS})
+    ref, vs = BP.versus_mtadam(mnist_recs, f"mtadam-{d}", rows, "test_acc", True, SEEDS)
+    lines.append(BP.verdict_line(f"MNIST, {d} draw", "test accuracy, %", ref, vs, 1))
+rows = {"Adam (equal)": "adam_equal", "Adam-prescribed": "adam_prescribed"}
+rows.update({short(b): f"adam_equal_{b}" for b in BALANCERS})
+ref, vs = BP.versus_mtadam(pix_recs, "mtadam_equal", rows, "L1", False, SEEDS)
+lines.append(BP.verdict_line("pix2pix facades", "test L1, lower is better", ref, vs, 2))
 lines.append(
     f"* **Invariance to a term's weight** (toy, ×1000): {', '.join(invariant) or 'not run yet'}."
 )

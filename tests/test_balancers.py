@@ -230,3 +230,35 @@ def test_specs_derive_balancer_rows_from_their_adam_rows():
     assert famo["lambdas"] == pspec.METHODS["adam_equal"]["lambdas"]
     assert famo["balancer"] == dict(method="famo")
     assert mspec.method_spec("adam_dwa")["balancer"] == dict(method="dwa", period=31)
+
+
+def test_verdict_pairs_seeds_and_calls_only_beyond_two_sd_with_three_runs():
+    from mtbook.experiments.balancers import plots as BP
+
+    def recs(method, values, seeds=(0, 1, 2)):
+        return [dict(method=method, seed=s, metrics={"acc": v}) for s, v in zip(seeds, values)]
+
+    records = (
+        recs("mt", (90.0, 91.0, 92.0))
+        + recs("far", (80.0, 81.0, 82.0))  # 10 below, SD of the difference 0.82
+        + recs("near", (90.5, 91.5, 92.5))  # 0.5 above: within noise
+        + recs("up", (95.0, 96.0, 97.0))
+        + recs("two", (99.0, 99.0), seeds=(0, 1))
+        + recs("unpaired", (99.0,), seeds=(7,))
+    )
+    rows = dict(far="far", near="near", up="up", two="two", unpaired="unpaired", none="missing")
+    ref, out = BP.versus_mtadam(records, "mt", rows, "acc", higher=True)
+    by = {r["label"]: r for r in out}
+    assert sorted(ref) == [90.0, 91.0, 92.0] and set(by) == {"far", "near", "up", "two"}
+    assert (by["far"]["call"], by["near"]["call"], by["up"]["call"]) == ("below", "~", "above")
+    assert by["far"]["diff"] == pytest.approx(-10.0) and by["far"]["sd"] == pytest.approx(
+        (2 / 3) ** 0.5
+    )
+    assert by["two"]["n"] == 2 and by["two"]["call"] == "n < 3"
+    # lower is better (L1): the same numbers swap above and below
+    _, low = BP.versus_mtadam(records, "mt", dict(far="far"), "acc", higher=False)
+    assert low[0]["call"] == "above"
+    line = BP.verdict_line("bench", "acc", ref, out, 1)
+    assert "worse: far" in line and "Better than MTAdam beyond 2 SD: up" in line
+    assert "within noise: near" in line and "no call): two" in line
+    assert BP.verdict_line("bench", "acc", [], [], 1).endswith("not enough records yet.")

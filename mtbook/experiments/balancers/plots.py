@@ -266,3 +266,72 @@ def mnist_weights_figure(mnist_records, draw: str = "paper", seed: int = 0):
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------ the verdict
+
+SIGNIFICANT = 2.0  # a difference is called real when it exceeds this many SD of the difference
+
+
+def versus_mtadam(records, mtadam: str, rows: dict, metric: str, higher: bool, seeds=None):
+    """Each row's mean minus MTAdam's on ``metric``, on the seeds both have (same weights, network
+    and batches), with the SD of that difference (Welch) and a call: ``"above"`` / ``"below"``
+    MTAdam (better / worse) beyond :data:`SIGNIFICANT` SD, ``"~"`` within it, ``"n < 3"`` when
+    either side has fewer than three runs (no call about noise). ``rows``: ``{label: method}``.
+    Returns ``(mtadam_values, [dict(label, n, mean, diff, sd, call)])``, rows without records
+    left out."""
+    from ...core.claims import MIN_SEEDS
+    from ...core.report import diff_mean_sd
+
+    def vals(method, keep):
+        return {
+            r["seed"]: float(r["metrics"][metric])
+            for r in records
+            if r["method"] == method
+            and r["metrics"].get(metric) is not None
+            and (keep is None or r["seed"] in keep)
+        }
+
+    ref = vals(mtadam, seeds)
+    out = []
+    for label, method in rows.items():
+        mine = vals(method, seeds)
+        common = sorted(set(mine) & set(ref))
+        if not common:
+            continue
+        a, b = [mine[s] for s in common], [ref[s] for s in common]
+        diff, sd = diff_mean_sd(a, b)
+        if len(common) < MIN_SEEDS:
+            call = "n < 3"
+        elif abs(diff) <= SIGNIFICANT * sd:
+            call = "~"
+        else:
+            call = "above" if (diff > 0) == higher else "below"
+        out.append(
+            dict(label=label, n=len(common), mean=float(np.mean(a)), diff=diff, sd=sd, call=call)
+        )
+    return list(ref.values()), out
+
+
+def verdict_line(title: str, unit: str, ref: list, rows: list[dict], decimals: int) -> str:
+    """One bullet of the chapter's verdict: MTAdam's mean ± SD, each method's Δ ± SD and call,
+    then who is above, below or within noise of MTAdam."""
+    if not ref or not rows:
+        return f"* **{title}**: not enough records yet."
+    head = f"* **{title}** ({unit}): MTAdam {fmt_mean_sd(ref, decimals, n=True)}. Δ to MTAdam: "
+    parts = [
+        f"{r['label']} {r['diff']:+.{decimals}f}"
+        + (f" (n={r['n']}, no call)" if r["call"] == "n < 3" else "")
+        + (f" ± {r['sd']:.{decimals}f} (n={r['n']}, {r['call']})" if r["call"] != "n < 3" else "")
+        for r in rows
+    ]
+    groups = {c: [r["label"] for r in rows if r["call"] == c] for c in ("above", "below", "~")}
+    tail = (
+        f". Better than MTAdam beyond {SIGNIFICANT:g} SD: {', '.join(groups['above']) or 'none'}; "
+        f"worse: {', '.join(groups['below']) or 'none'}; within noise: "
+        f"{', '.join(groups['~']) or 'none'}"
+    )
+    few = [r["label"] for r in rows if r["call"] == "n < 3"]
+    if few:
+        tail += f"; fewer than 3 runs (no call): {', '.join(few)}"
+    return head + "; ".join(parts) + tail + "."
