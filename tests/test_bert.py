@@ -269,9 +269,11 @@ def test_full_config_dry_run_bert_base_two_steps(tmp_path, monkeypatch):
         made.append((enc, dryrun.snapshot(enc)))
         return enc
 
+    moved = []  # per run: the full-size encoder's unchanged parameters (checked, then freed)
+
     def short(method, task, seed, cfg, enc, bar=None):
         assert cfg == full
-        return real_train(
+        out = real_train(
             method,
             task,
             seed,
@@ -279,6 +281,9 @@ def test_full_config_dry_run_bert_base_two_steps(tmp_path, monkeypatch):
             enc,
             bar,
         )
+        encoder, snap = made.pop()  # one bert-base (and its snapshot) alive at a time
+        moved.append(dryrun.unchanged_params([encoder], snap))
+        return out
 
     monkeypatch.setattr(encoders, "encoder", capture)
     monkeypatch.setattr(R, "train_run", short)
@@ -292,8 +297,8 @@ def test_full_config_dry_run_bert_base_two_steps(tmp_path, monkeypatch):
         verbose=False,
     )
     assert len(recs) == 2 + len(variants)
-    for (enc, snap), rec in zip(made, recs):
-        assert dryrun.unchanged_params([enc], snap) == []
+    assert moved == [[]] * len(recs) and made == []
+    for rec in recs:
         assert dryrun.non_finite(rec["metrics"]) == [] and rec["metrics"]["steps"] == 2
         stored = load_record(record_path("bert", rec["method"], 0, "full"))
         assert stored["config"]["profile_config"]["train_size"] is None
