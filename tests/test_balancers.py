@@ -262,3 +262,19 @@ def test_verdict_pairs_seeds_and_calls_only_beyond_two_sd_with_three_runs():
     assert "worse: far" in line and "Better than MTAdam beyond 2 SD: up" in line
     assert "within noise: near" in line and "no call): two" in line
     assert BP.verdict_line("bench", "acc", [], [], 1).endswith("not enough records yet.")
+
+
+def test_gan_to_l1_is_lambda_ratio_times_the_last_effective_weights():
+    from mtbook.experiments.balancers import plots as BP
+
+    fixed = dict(config=dict(lambdas=[100.0, 1.0]), curves={})
+    assert BP.gan_to_l1(fixed) == pytest.approx(0.01)
+    ew = [
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],
+        [[2.0, 2.0, 4.0], [0.2, 0.1, 0.4]],
+    ]  # step, term, layer
+    learned = dict(config=dict(lambdas=[1.0, 1.0]), curves=dict(ew=ew))
+    assert BP.gan_to_l1(learned) == pytest.approx(0.1)  # median of 0.1, 0.05, 0.1
+    silenced = dict(config=dict(lambdas=[1.0, 1.0]), curves=dict(ew=[[[1.0], [0.0]]]))
+    assert BP.gan_to_l1(silenced) == 0.0
+    assert BP._ratio_cell([0.01, 0.03]) == "0.02 (n=2)" and BP._ratio_cell([None]) == "—"

@@ -183,9 +183,35 @@ def mnist_rows(mnist_records, cost_record, toy_records, profile: str, draws=("pa
     return rows
 
 
+def gan_to_l1(record: dict) -> float | None:
+    """pix2pix: the weight on the GAN term relative to L1's at the end of a run,
+    ``lambda_GAN w_GAN / (lambda_L1 w_L1)`` (``w``: the run's last effective weights, median over
+    the generator's tensors; 1 where the method has none). Adam-prescribed: 0.01; a method that
+    silences the adversarial term: ~0."""
+    lam = record["config"].get("lambdas") or [1.0, 1.0]
+    ratio = float(lam[1]) / float(lam[0])
+    ew = (record.get("curves") or {}).get("ew")
+    if ew is not None:
+        a = np.asarray(ew, dtype=float)  # [logged step, term, tensor]
+        if a.ndim != 3 or not len(a):
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio *= float(np.nanmedian(a[-1, 1] / a[-1, 0]))
+    return ratio
+
+
+def _ratio_cell(values: list) -> str:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return "—"
+    m = float(np.mean(vals))
+    return (f"{m:.2g}" if m >= 1e-3 or m == 0 else f"{m:.0e}") + f" (n={len(vals)})"
+
+
 def pix2pix_rows(pix_records, cost_record, toy_records, profile: str):
     """One row per method on pix2pix facades (equal weights): test L1, L2, NMSE, PSNR, SSIM
-    (mean ± SD, n), seconds per iteration and per generator step, generator optimizer state
+    (mean ± SD, n), the weight on the GAN term relative to L1's at the end (:func:`gan_to_l1`,
+    mean over seeds), seconds per iteration and per generator step, generator optimizer state
     relative to Adam's (``cost-pix2pix``), invariance (toy)."""
     groups = by_method(pix_records)
     inv = invariance_by_method(toy_records)
@@ -204,6 +230,7 @@ def pix2pix_rows(pix_records, cost_record, toy_records, profile: str):
         for metric, dec in PIX2PIX_METRICS:
             vals = [r["metrics"][metric] for r in rs if r["metrics"].get(metric) is not None]
             row[metric] = _cell(vals, dec, profile) if metric == "L1" or vals else "—"
+        row["GAN : L1 weight (end)"] = _ratio_cell([gan_to_l1(r) for r in rs])
         cost_name = "adam_equal" if name == "adam_prescribed" else name
         row["s / iteration ÷ Adam"] = _cost(cost_record, cost_name, "adam_equal")
         row["G step ÷ Adam's"] = _cost(
