@@ -16,7 +16,7 @@ from ...core.report import (
     method_values as values,  # the chapters call <experiment>.values(...)
 )
 from .run import samples_path
-from .spec import CURVE_METHODS, METHODS, PAPER_TABLE4, PAPER_TABLE4_MAPS
+from .spec import CURVE_METHODS, METHODS, PAPER_TABLE4, PAPER_TABLE4_MAPS, method_spec
 
 COLORS = {
     "adam_equal": "tab:red",
@@ -128,8 +128,8 @@ def plot_val_curves(records: list[dict], metric: str = "L1", methods=CURVE_METHO
 
 
 def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed: int = 0):
-    """Figure: rows = test images; columns = input
-    (labels), each method's output, target (photo)."""
+    """Figure: rows = test images; columns = input (labels), each method's output (a row of Table 4,
+    an ablation variant or a balancer row), target (photo)."""
     import matplotlib.pyplot as plt
 
     paths = {m: samples_path(profile, m, seed) for m in methods}
@@ -152,7 +152,7 @@ def sample_grid(profile: str, methods=CURVE_METHODS, k: int | None = None, seed:
                 axes[i, j].set_title(
                     col
                     if col in ("input", "target")
-                    else METHODS[col]["label"].replace(" (", "\n("),
+                    else method_spec(col)["label"].replace(" (", "\n("),
                     fontsize=8,
                 )
     fig.tight_layout()
