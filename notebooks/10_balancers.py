@@ -336,6 +336,12 @@ plt.savefig(figure_path(EXPERIMENT, "pix2pix_samples", PROFILE))
 plt.show()
 
 # %% [markdown]
+# At this size (64 px, 2000 steps) every output is rough, but the difference is visible: FAMO's and
+# MGDA's facades are the smoothest, blurred averages with no adversarial texture, which is what an
+# L1-only generator produces; MTAdam's and Adam-prescribed's keep some high-frequency structure;
+# Adam with equal weights is dominated by the GAN term's checkerboard artefacts.
+
+# %% [markdown]
 # ```{admonition} Deviation: three seeds at the benches' small settings
 # :class: deviation
 # :name: dev-balancers-coverage
