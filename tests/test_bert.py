@@ -408,3 +408,13 @@ def test_full_config_dry_run_recobert_bert_base(tmp_path, monkeypatch):
     changed = set(snap) - set(dryrun.unchanged_params([model], snap))
     assert "0.bert.encoder.layer.11.output.dense.weight" in changed
     assert "0.cls.predictions.transform.dense.weight" in changed
+
+
+def test_table2_reads_its_columns_only_not_the_ablation_runs_beside_them():
+    from mtbook.experiments.bert import plots as P
+
+    recs = [dict(method=m) for m in ("mtadam_equal-MRPC", "mtadam_equal_denom_own-MRPC", "x-RTE")]
+    recs += [dict(method=S.method_key(m, t)) for m in S.METHODS for t in S.TASKS]
+    kept = P.table2_records(recs)
+    assert len(kept) == len(S.METHODS) * len(S.TASKS) + 1
+    assert {r["method"] for r in kept} == {S.method_key(m, t) for m in S.METHODS for t in S.TASKS}

@@ -21,6 +21,13 @@ T3_METRICS = ("MPR", "MRR", "HR@10")
 STSB = "STS-B"
 
 
+def table2_records(records: list[dict]) -> list[dict]:
+    """The records of Table 2's columns (every task), without the other runs stored beside them
+    (chapter 7's ablation variants of the MTAdam column)."""
+    keys = {method_key(m, t) for m in METHODS for t in TASKS}
+    return [r for r in records if r["method"] in keys]
+
+
 def t2_values(records: list[dict], method: str, task: str, metric: str | None = None) -> list:
     """The dev metric of column ``method`` on ``task`` over seeds (accuracy; STS-B: ``metric``,
     default Pearson)."""
