@@ -385,6 +385,7 @@ lines.append(
 )
 show("\n".join(lines))
 
+
 # %%
 def mean_of(recs, method, metric):
     vals = [r["metrics"][metric] for r in recs if r["method"] == method and r["seed"] in SEEDS]
